@@ -1,0 +1,82 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from mapsvc.config import load_settings
+from mapsvc.errors import MapsvcError
+from mapsvc.storage.session import Database
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask app; `config` overrides defaults and MAPSVC_* environment variables."""
+    app = Flask(__name__, instance_relative_config=True)
+    settings = load_settings(config, app.instance_path)
+    app.config["MAPSVC"] = settings
+    app.json.ensure_ascii = False  # Dutch and French names stay readable
+    app.json.sort_keys = False
+
+    database = Database.connect(settings["DATABASE_URL"])
+    if settings["AUTO_MIGRATE"]:
+        database.upgrade()
+    app.extensions["mapsvc.db"] = database
+
+    @app.before_request
+    def _open_session():
+        g.db_session = database.sessions()
+
+    @app.teardown_request
+    def _close_session(_exc):
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+    _register_errors(app)
+
+    from mapsvc.web import api, pages
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
+    return app
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(MapsvcError)
+    def _mapsvc_error(exc: MapsvcError):
+        if exc.status >= 500:
+            log.error("%s: %s", exc.code, exc.message)
+        if _wants_json():
+            return jsonify(exc.to_json()), exc.status
+        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        code = (exc.name or "error").lower().replace(" ", "_")
+        message = exc.description or exc.name
+        if exc.code == 404:
+            message = f"No such path: {request.path[:200]}. The API starts at /api/platforms."
+        if _wants_json():
+            return jsonify({"error": {"code": code, "message": message}}), exc.code
+        if exc.code == 404:
+            message = "Deze pagina bestaat niet."
+        return render_template("error.html", status=exc.code, message=message), exc.code
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        message = "Something went wrong on our side; it has been logged. Please try again later."
+        if _wants_json():
+            return jsonify({"error": {"code": "internal_error", "message": message}}), 500
+        return render_template("error.html", status=500, message=message), 500

@@ -1,0 +1,61 @@
+"""One place for settings: defaults, overridden by MAPSVC_* environment variables, then by a mapping."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mapsvc.errors import ConfigurationError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+DEFAULTS: dict[str, Any] = {
+    # sqlite:///… selects SpatiaLite, postgresql+psycopg://… selects PostGIS. None: a SpatiaLite file
+    # in the instance folder, created on first run.
+    "DATABASE_URL": None,
+    # Run Alembic migrations when the app starts. Switch off under several gunicorn workers and
+    # run `mapsvc db upgrade` once before starting them.
+    "AUTO_MIGRATE": True,
+    "DATA_DIR": str(REPO_ROOT / "data"),
+    "DEFAULT_PAGE_SIZE": 100,
+    "MAX_PAGE_SIZE": 1000,
+    "TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    "TILE_ATTRIBUTION": "© OpenStreetMap contributors",
+}
+
+_BOOLS = {"AUTO_MIGRATE"}
+_INTS = {"DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE"}
+
+
+def _coerce(key: str, value: Any) -> Any:
+    if isinstance(value, str) and key in _BOOLS:
+        lowered = value.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigurationError(f"MAPSVC_{key} must be true or false, got {value!r}.")
+    if isinstance(value, str) and key in _INTS:
+        try:
+            return int(value)
+        except ValueError:
+            raise ConfigurationError(f"MAPSVC_{key} must be a whole number, got {value!r}.") from None
+    return value
+
+
+def load_settings(overrides: Mapping[str, Any] | None, instance_path: str,
+                  environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """Merge defaults, MAPSVC_* environment variables and explicit overrides."""
+    settings = dict(DEFAULTS)
+    for key in DEFAULTS:
+        if f"MAPSVC_{key}" in environ:
+            settings[key] = _coerce(key, environ[f"MAPSVC_{key}"])
+    for key, value in (overrides or {}).items():
+        settings[key] = _coerce(key, value)
+    if not settings["DATABASE_URL"]:
+        settings["DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "mapsvc.db")
+    if not 1 <= settings["DEFAULT_PAGE_SIZE"] <= settings["MAX_PAGE_SIZE"]:
+        raise ConfigurationError("DEFAULT_PAGE_SIZE must lie between 1 and MAX_PAGE_SIZE.")
+    return settings

@@ -1,0 +1,39 @@
+"""Find platforms and layers by slug, with errors a person can act on."""
+
+from __future__ import annotations
+
+from geoalchemy2.shape import to_shape
+from sqlalchemy.orm import Session
+
+from mapsvc.errors import NotFound
+from mapsvc.layers.rules import LayerRules
+from mapsvc.storage import catalogue as store
+from mapsvc.storage.models import Layer, Platform
+
+
+def get_platform(session: Session, slug: str) -> Platform:
+    """Return the platform or raise NotFound listing the ones that exist."""
+    platform = store.find_platform(session, slug)
+    if platform is None:
+        known = ", ".join(p.slug for p in store.list_platforms(session)) or "none yet"
+        raise NotFound(f"No platform {slug[:64]!r}; known platforms: {known}.", code="unknown_platform")
+    return platform
+
+
+def get_layer(session: Session, platform_slug: str, layer_slug: str) -> tuple[Platform, Layer]:
+    """Return a platform and one of its layers, or raise NotFound listing the platform's layers."""
+    platform = get_platform(session, platform_slug)
+    layer = store.find_layer(session, platform.id, layer_slug)
+    if layer is None:
+        known = ", ".join(layer.slug for layer in platform.layers) or "none"
+        raise NotFound(f"Platform {platform.slug!r} has no layer {layer_slug[:64]!r}; its layers: {known}.",
+                       code="unknown_layer")
+    return platform, layer
+
+
+def rules_for(platform: Platform, layer: Layer) -> LayerRules:
+    """Build the validation rules of a layer on its platform."""
+    return LayerRules.build(
+        kind=layer.kind, geometry_type=layer.geometry_type, property_schema=layer.property_schema,
+        themes=layer.themes, boundary=to_shape(platform.boundary), boundary_name=platform.name_nl,
+    )
