@@ -72,10 +72,7 @@ def _is_missing(v) -> bool:
         return True
     if isinstance(v, str):
         return not v.strip()
-    try:
-        return isinstance(v, _REAL) and not isinstance(v, numbers.Integral) and math.isnan(v)
-    except (TypeError, ValueError):  # e.g. Decimal("sNaN")
-        return False
+    return (x := _float(v)) is not None and math.isnan(x)
 
 
 def _int(v) -> int | None:

@@ -100,7 +100,7 @@ FLAVOURS: Mapping[str, Flavour] = MappingProxyType({f.slug: f for f in (
 
 
 def _properties(spec: Flavour, rng: np.random.Generator, n: int) -> list[dict]:
-    cols = {k: rng.integers(0, len(v), n) for k, v in spec.choices.items()}
+    cols = {k: rng.integers(0, len(v), n).tolist() for k, v in spec.choices.items()}
     out = []
     for i in range(n):
         row = {k: spec.choices[k][cols[k][i]] for k in cols}
@@ -219,19 +219,17 @@ def _hotspot_centres(rng, l72, n: int, radius: float) -> np.ndarray:
     inner = l72.buffer(-2 * radius)
     if n and inner.area < 1.0:
         raise ValueError("boundary is too small for hotspots of this radius")
-    spacing, centres = 10.0, []
+    spacing = max(MIN_HOTSPOT_SPACING_M, 4 * radius)
     shapely.prepare(inner)
-    for _ in range(200):
-        if len(centres) >= n:
-            break
-        for xy in _sample(rng, inner, 64):
-            if all(math.hypot(*(xy - c)) >= spacing for c in centres):
-                centres.append(xy)
-                if len(centres) == n:
-                    break
-    if len(centres) < n:
-        raise ValueError(f"could not place {n} hotspots {spacing:.0f} m apart inside the boundary")
-    return np.array(centres).reshape(-1, 2)
+    for _ in range(30):                  # greedy over a fresh batch of candidates; restart if stuck
+        cand, chosen = _sample(rng, inner, min(64 * n, 4000)), []
+        alive = np.ones(len(cand), bool)
+        while len(chosen) < n and alive.any():
+            chosen.append(cand[np.argmax(alive)])
+            alive &= np.hypot(*(cand - chosen[-1]).T) >= spacing
+        if len(chosen) == n:
+            return np.array(chosen).reshape(-1, 2)
+    raise ValueError(f"could not place {n} hotspots {spacing:.0f} m apart inside the boundary")
 
 
 def _to_wgs(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -328,9 +326,11 @@ def simulate_participation(boundary, flavour: str, *, n_pins: int, seed: int, n_
     n_residents = max(50, n_pins) if n_residents is None else _int("n_residents", n_residents, 1, MAX_PINS)
     votes_per_resident = _int("votes_per_resident", votes_per_resident, 0, 100)
     days = _int("days", days, 1, 3650)
-    if not isinstance(hotspot_share, (int, float)) or not 0.0 <= hotspot_share <= 1.0:
+    if isinstance(hotspot_share, bool) or not isinstance(hotspot_share, (int, float)) \
+            or not 0 <= hotspot_share <= 1:
         raise ValueError(f"hotspot_share must be between 0 and 1, got {hotspot_share!r}")
-    if not isinstance(hotspot_radius_m, (int, float)) or not 0.0 < hotspot_radius_m <= 2000.0:
+    if isinstance(hotspot_radius_m, bool) or not isinstance(hotspot_radius_m, (int, float)) \
+            or not 0 < hotspot_radius_m <= 2000:
         raise ValueError(f"hotspot_radius_m must be > 0 and <= 2000, got {hotspot_radius_m!r}")
     if n_hotspots == 0 and hotspot_share > 0:
         raise ValueError("hotspot_share must be 0 when n_hotspots is 0")
@@ -372,16 +372,19 @@ def simulate_participation(boundary, flavour: str, *, n_pins: int, seed: int, n_
         order = np.lexsort((vr, vp))
         vr, vp = vr[order], vp[order]
         bounds = np.searchsorted(vp, np.arange(n_pins + 1))
-        supporters = [tuple(residents[r] for r in vr[bounds[i]:bounds[i + 1]]) for i in range(n_pins)]
+        names = [residents[r] for r in vr.tolist()]
+        supporters = [tuple(names[a:b]) for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
 
     props = _properties(spec, rng, n_pins)
     themes = rng.integers(0, len(spec.themes), n_pins)
     micros = rng.integers(0, days * 86_400 * 1_000_000, n_pins)
     kw = max(4, len(str(n_pins)))
-    pins = tuple(SimulatedPin(key=f"demo-{i + 1:0{kw}d}", geometry=geoms[i], theme=spec.themes[themes[i]],
-                              properties=props[i], created_at=start + timedelta(microseconds=int(micros[i])),
-                              author=residents[authors[i]], supporters=supporters[i],
-                              hotspot=int(hot_of[i]) if hot_of[i] >= 0 else None) for i in range(n_pins))
+    pins = tuple(SimulatedPin(key=f"demo-{i + 1:0{kw}d}", geometry=g, theme=spec.themes[t], properties=pr,
+                              created_at=start + timedelta(microseconds=us), author=residents[a],
+                              supporters=sup, hotspot=h if h >= 0 else None)
+                 for i, (g, t, pr, us, a, sup, h) in enumerate(zip(
+                     geoms, themes.tolist(), props, micros.tolist(), authors.tolist(), supporters,
+                     hot_of.tolist())))
     lon, lat = _to_wgs(centres) if n_hotspots else ((), ())
     hotspots = tuple(Hotspot(h, float(lon[h]), float(lat[h]), radius, per[h]) for h in range(n_hotspots))
     return Simulation(seed=seed, flavour=flavour, hotspots=hotspots, pins=pins, residents=residents)

@@ -116,14 +116,29 @@ def test_hotspot_pins_within_radius_of_centre(flavour):
     assert np.median(background) > 300.0
 
 
-def test_hotspot_centres_apart_and_away_from_the_edge():
-    sim = simulate_participation(POPERINGE, "unpaving-spots", n_pins=100, seed=2, n_hotspots=8)
+def square(size_m: float) -> Polygon:
+    """An axis-aligned square of about size_m metres at Poperinge."""
+    dlon, dlat = size_m / (111_320 * math.cos(math.radians(LAT))), size_m / 111_200
+    return Polygon([(LON, LAT), (LON + dlon, LAT), (LON + dlon, LAT + dlat), (LON, LAT + dlat)])
+
+
+@pytest.mark.parametrize("boundary, n_hotspots, radius, spacing", [
+    (POPERINGE, 8, 40.0, 300.0), (square(1200), 5, 40.0, 300.0), (square(1000), 3, 100.0, 400.0)])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_hotspot_centres_apart_and_away_from_the_edge(boundary, n_hotspots, radius, spacing, seed):
+    sim = simulate_participation(boundary, "unpaving-spots", n_pins=100, seed=seed, n_hotspots=n_hotspots,
+                                 hotspot_radius_m=radius)
     centres = [l72(Point(h.lon, h.lat)) for h in sim.hotspots]
-    assert len(centres) == 8
+    assert len(centres) == n_hotspots
     for i, a in enumerate(centres):
-        assert l72(POPERINGE).exterior.distance(a) >= 2 * 40.0 - 0.01
+        assert l72(boundary).exterior.distance(a) >= 2 * radius - 0.01
         for b in centres[i + 1:]:
-            assert a.distance(b) >= 300.0
+            assert a.distance(b) >= spacing
+
+
+def test_impossible_hotspot_packing_is_a_clear_error():
+    with pytest.raises(ValueError, match="could not place 30 hotspots 300 m apart"):
+        simulate_participation(square(1200), "unpaving-spots", n_pins=10, seed=1, n_hotspots=30)
 
 
 def test_hotspots_findable_and_background_spread(sims):
@@ -204,7 +219,8 @@ def test_texts_and_flavour_fields(sims):
         assert p.theme == "energie" and p.properties["roof_type"] in ("flat", "pitched")
         assert p.properties["building_use"] in ("public", "school", "sports", "residential", "commercial")
     for p in sims["christmas-village"].pins:
-        assert p.theme == "kerstdorp" and p.properties["decoration"] in ("lights", "nativity", "figures", "mixed")
+        assert p.theme == "kerstdorp"
+        assert p.properties["decoration"] in ("lights", "nativity", "figures", "mixed")
     assert {p.theme for p in sims["unpaving-spots"].pins} == {"ontharden", "vergroenen"}
     assert {p.properties["vehicles"] for p in sims["charging-requests"].pins} == {1, 2}
 
@@ -223,7 +239,8 @@ def test_created_at_aware_utc_and_in_range(sims):
 
 
 def test_no_hotspots_and_zero_pins():
-    sim = simulate_participation(POPERINGE, "unpaving-spots", n_pins=200, seed=1, n_hotspots=0, hotspot_share=0)
+    sim = simulate_participation(POPERINGE, "unpaving-spots", n_pins=200, seed=1, n_hotspots=0,
+                                 hotspot_share=0)
     assert sim.hotspots == () and all(p.hotspot is None for p in sim.pins) and sim.n_votes > 0
     empty = simulate_participation(POPERINGE, "solar-roofs", n_pins=0, seed=1)
     assert empty.pins == () and empty.n_votes == 0 and len(empty.residents) == 50
@@ -242,6 +259,7 @@ def test_no_hotspots_and_zero_pins():
     ({"hotspot_share": -0.1}, "hotspot_share"),
     ({"hotspot_share": 1.5}, "hotspot_share"),
     ({"hotspot_share": float("nan")}, "hotspot_share"),
+    ({"hotspot_share": True}, "hotspot_share"),
     ({"hotspot_radius_m": 0}, "hotspot_radius_m"),
     ({"n_hotspots": -1}, "n_hotspots"),
     ({"n_hotspots": 0}, "hotspot_share must be 0"),
@@ -290,8 +308,6 @@ def test_initiatives():
 
 
 def test_boundary_distance_is_metric_not_degrees():
-    """A tiny 1 km square still works with 40 m hotspots; distances are metres in Lambert 72."""
-    dlon = 1000 / (111_320 * math.cos(math.radians(LAT)))
-    square = Polygon([(LON, LAT), (LON + dlon, LAT), (LON + dlon, LAT + 0.009), (LON, LAT + 0.009)])
-    sim = simulate_participation(square, "christmas-village", n_pins=200, seed=1, n_hotspots=2)
-    assert shapely.contains(square, np.array([p.geometry for p in sim.pins])).all()
+    """A 1 km square still holds two 40 m hotspots: distances are metres in Lambert 72."""
+    sim = simulate_participation(square(1000), "christmas-village", n_pins=200, seed=1, n_hotspots=2)
+    assert shapely.contains(square(1000), np.array([p.geometry for p in sim.pins])).all()
