@@ -150,3 +150,28 @@ def test_unreadable_file(loaded, cli, tmp_path):
     path.write_bytes(b"not a geopackage")
     result = cli("import", "brussels", "initiatives", str(path))
     assert result.exit_code == 1 and "cannot be" in result.output
+
+
+def test_simulate_adds_labelled_demo_pins_reproducibly(loaded, cli):
+    before = layer_count(loaded, "beringen", "unpaving-spots")
+    result = cli("simulate", "beringen", "unpaving-spots", "-n", "40", "--seed", "7")
+    assert result.exit_code == 0 and "Added 40 DEMO feature(s)" in result.output
+    assert layer_count(loaded, "beringen", "unpaving-spots") == before + 40
+
+    def pins():
+        with loaded.sessions() as session:
+            rows = session.execute(select(Feature.source_ref, Feature.properties, Feature.is_demo)
+                                   .where(Feature.source.like("%seed 7")).order_by(Feature.source_ref)).all()
+        return [tuple(r) for r in rows]
+
+    first = pins()
+    assert len(first) == 40 and all(demo for _, _, demo in first)
+    assert cli("simulate", "beringen", "unpaving-spots", "-n", "40", "--seed", "7", "--replace").exit_code == 0
+    assert pins() == first
+    assert layer_count(loaded, "beringen", "unpaving-spots") == 40  # --replace removed the earlier demo pins
+
+
+def test_simulate_refuses_asset_layers(loaded, cli):
+    result = cli("simulate", "brussels", "charging-points", "-n", "5")
+    assert result.exit_code == 1 and "not 'charging-points'" in result.output
+    assert layer_count(loaded, "brussels", "charging-points") == 613
