@@ -2,16 +2,63 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from mapsvc.storage.models import SRID, Feature, utcnow
 from mapsvc.storage.spatial_sql import BBox, features_in_bbox
+from mapsvc.storage.votes import vote_count_column
+
+
+@dataclass(frozen=True)
+class FeatureFilter:
+    """Which features of a layer to read: every field optional, all given ones must hold."""
+
+    bbox: BBox | None = None
+    statuses: Sequence[str] = ()
+    themes: Sequence[str] = ()
+    created_from: datetime | None = None   # inclusive
+    created_to: datetime | None = None     # exclusive
+    # simple equality on the layer's own fields, compared as text: {"operator": "Allego"}
+    properties: Mapping[str, str] = field(default_factory=dict)
+
+
+def feature_query(session: Session, layer_id: int, where: FeatureFilter = FeatureFilter(), *,
+                  with_votes: bool = True) -> Select:
+    """Build a SELECT of (Feature, vote_count) rows of a layer in id order; add limit/offset or stream it."""
+    columns = [Feature, vote_count_column()] if with_votes else [Feature]
+    return select(*columns).where(*feature_conditions(session, layer_id, where)).order_by(Feature.id)
+
+
+def feature_conditions(session: Session, layer_id: int, where: FeatureFilter) -> list:
+    """Return the WHERE conditions for a filter (for counts and for pages alike)."""
+    conditions = [Feature.layer_id == layer_id]
+    if where.bbox is not None:
+        conditions.append(features_in_bbox(session, where.bbox))
+    if where.statuses:
+        conditions.append(Feature.status.in_(list(where.statuses)))
+    if where.themes:
+        conditions.append(Feature.theme.in_(list(where.themes)))
+    if where.created_from is not None:
+        conditions.append(Feature.created_at >= where.created_from)
+    if where.created_to is not None:
+        conditions.append(Feature.created_at < where.created_to)
+    for name, value in where.properties.items():
+        conditions.append(Feature.properties[name].as_string() == value)
+    return conditions
+
+
+def count_matching(session: Session, layer_id: int, where: FeatureFilter) -> int:
+    """Count a layer's features that pass a filter."""
+    return session.scalar(select(func.count()).select_from(Feature)
+                          .where(*feature_conditions(session, layer_id, where)))
 
 
 def _filters(session: Session, layer_id: int, bbox: BBox | None) -> list:

@@ -148,6 +148,7 @@ class Feature(Base):
     source: Mapped[str] = mapped_column(String(200))
     source_ref: Mapped[str | None] = mapped_column(String(200))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -157,3 +158,69 @@ class Feature(Base):
             name="status",
         ),
     )
+
+
+class User(Base):
+    """A person with an account: a resident, an official, an initiative's manager."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    # None for accounts that only log in through OpenID Connect.
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    # Shown beside the user's pins only when they chose one; otherwise pins are anonymous.
+    display_name: Mapped[str | None] = mapped_column(String(80))
+    locale: Mapped[str] = mapped_column(String(2), default="nl")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    grants: Mapped[list[RoleGrant]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    __table_args__ = (CheckConstraint("locale IN ('nl', 'fr', 'en')", name="locale"),)
+
+
+class RoleGrant(Base):
+    """A role a user holds on a platform (or, for an initiative manager, on one layer of it)."""
+
+    __tablename__ = "role_grants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(24))
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    layer_id: Mapped[int | None] = mapped_column(ForeignKey("layers.id", ondelete="CASCADE"))
+
+    __table_args__ = (
+        CheckConstraint("role IN ('moderator', 'official', 'admin', 'initiative_manager')", name="role"),
+        CheckConstraint("(role = 'initiative_manager') = (layer_id IS NOT NULL)", name="layer"),
+    )
+
+
+class ApiToken(Base):
+    """A personal API token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Vote(Base):
+    """One person's support for one suggestion; the database allows one per person and suggestion."""
+
+    __tablename__ = "votes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feature_id: Mapped[int] = mapped_column(ForeignKey("features.id", ondelete="CASCADE"), index=True)
+    layer_id: Mapped[int] = mapped_column(ForeignKey("layers.id", ondelete="CASCADE"))
+    # None once the link to the voter is dropped (retention, deleted account): the count stays.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("feature_id", "user_id", name="uq_votes_feature_user"),)

@@ -1,0 +1,58 @@
+"""Who may do what: plain functions of an actor and a resource (no request, no database)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CITIZEN = "citizen"
+MODERATOR = "moderator"
+OFFICIAL = "official"
+ADMIN = "admin"
+INITIATIVE_MANAGER = "initiative_manager"
+ROLES = (MODERATOR, OFFICIAL, ADMIN, INITIATIVE_MANAGER)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person behind a request: a user id and their grants as (role, platform_id, layer_id)."""
+
+    user_id: int | None
+    grants: frozenset[tuple[str, int, int | None]] = frozenset()
+
+    @property
+    def is_authenticated(self) -> bool:
+        """Say whether the actor is logged in."""
+        return self.user_id is not None
+
+    def has(self, role: str, platform_id: int, layer_id: int | None = None) -> bool:
+        """Say whether the actor holds `role` on the platform (and layer)."""
+        return (role, platform_id, layer_id) in self.grants
+
+
+ANONYMOUS = Actor(None)
+
+
+def is_official(actor: Actor, platform_id: int) -> bool:
+    """Officials and admins of the platform see moderation detail and run rankings and rollout plans."""
+    return actor.has(OFFICIAL, platform_id) or actor.has(ADMIN, platform_id)
+
+
+def can_moderate(actor: Actor, platform_id: int, layer_id: int | None = None) -> bool:
+    """Moderators, officials and admins moderate a platform; an initiative manager moderates their layer."""
+    return (actor.has(MODERATOR, platform_id) or is_official(actor, platform_id)
+            or (layer_id is not None and actor.has(INITIATIVE_MANAGER, platform_id, layer_id)))
+
+
+def can_administer(actor: Actor, platform_id: int) -> bool:
+    """Admins change a platform's settings and grant roles on it."""
+    return actor.has(ADMIN, platform_id)
+
+
+def can_contribute(actor: Actor) -> bool:
+    """Any logged-in person may drop pins and vote (the layer's own rules come on top)."""
+    return actor.is_authenticated
+
+
+def can_edit_pin(actor: Actor, author_id: int | None) -> bool:
+    """Authors edit or withdraw their own pin (while it is still submitted: the caller checks that)."""
+    return actor.is_authenticated and author_id is not None and actor.user_id == author_id
