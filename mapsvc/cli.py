@@ -121,6 +121,62 @@ def simulate(platform: str, layer: str, count: int, seed: int, replace: bool):
     click.echo(f"Added {n} DEMO feature(s) to {platform}/{layer} (seed {seed}).")
 
 
+@main.group()
+def users():
+    """Create accounts, grant roles and issue API tokens."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="At least 10 characters (asked for when not given).")
+@click.option("--display-name", help="Public name shown beside the user's pins (else they are anonymous).")
+@click.option("--locale", default="nl", type=click.Choice(["nl", "fr", "en"]), show_default=True)
+@click.option("--role", type=click.Choice(["moderator", "official", "admin", "initiative_manager"]))
+@click.option("--platform", help="Platform slug for --role.")
+@click.option("--layer", help="Layer slug, for --role initiative_manager.")
+@_friendly
+def users_create(email, password, display_name, locale, role, platform, layer):
+    """Create a local account (citizen unless --role is given)."""
+    from mapsvc.services import accounts
+
+    if role and not platform:
+        raise click.UsageError("--role needs --platform.")
+    with _database().transaction() as session:
+        user = accounts.create_user(session, email, password, display_name=display_name, locale=locale)
+        if role:
+            accounts.grant_role(session, user, role, platform, layer)
+    click.echo(f"Created {email}" + (f" as {role} of {platform}{'/' + layer if layer else ''}." if role else "."))
+
+
+@users.command("grant")
+@click.argument("email")
+@click.argument("role", type=click.Choice(["moderator", "official", "admin", "initiative_manager"]))
+@click.argument("platform")
+@click.option("--layer", help="Layer slug, for initiative_manager.")
+@_friendly
+def users_grant(email, role, platform, layer):
+    """Give a user a role on a platform."""
+    from mapsvc.services import accounts
+
+    with _database().transaction() as session:
+        accounts.grant_role(session, accounts.get_user(session, email), role, platform, layer)
+    click.echo(f"{email} is now {role} of {platform}{'/' + layer if layer else ''}.")
+
+
+@users.command("token")
+@click.argument("email")
+@click.option("--name", default="script", show_default=True, help="What the token is for.")
+@_friendly
+def users_token(email, name):
+    """Issue a personal API token (printed once; use it as `Authorization: Bearer …`)."""
+    from mapsvc.services import accounts
+
+    with _database().transaction() as session:
+        token = accounts.issue_token(session, accounts.get_user(session, email), name)
+    click.echo(token)
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -132,4 +188,44 @@ def serve(host: str, port: int, debug: bool):
     # Flask's app.run() refuses to start inside its own CLI, so start werkzeug's server directly.
     app = current_app._get_current_object()
     app.debug = debug
+    # The development server speaks plain HTTP: session cookies must not be Secure-only there.
+    app.config["SESSION_COOKIE_SECURE"] = False
     run_simple(host, port, app, threaded=True, use_reloader=debug, use_debugger=debug)
+
+
+@main.command("export")
+@click.argument("platform")
+@click.argument("layer")
+@click.argument("output", type=click.Path(dir_okay=False, writable=True))
+@click.option("--format", "format_key", type=click.Choice(["geojson", "gpkg", "csv", "shp.zip"]),
+              help="File format; by default from OUTPUT's suffix (.geojson, .gpkg, .csv, .shp.zip).")
+@click.option("--crs", help="EPSG:4326 (default), EPSG:31370 (Lambert 72) or EPSG:3812 (Lambert 2008).")
+@click.option("--bbox", help="minlon,minlat,maxlon,maxlat")
+@click.option("--status", help="Comma-separated statuses, e.g. selected,realised.")
+@click.option("--theme", help="Comma-separated themes of the layer.")
+@click.option("--from", "date_from", help="Created on or after: 2026-09-01 or 2026-09-01T08:00 (Belgian time).")
+@click.option("--to", "date_to", help="Created before the end of this day, or before this date-time.")
+@_friendly
+def export(platform: str, layer: str, output: str, format_key, crs, bbox, status, theme, date_from, date_to):
+    """Export LAYER of PLATFORM to OUTPUT (GeoJSON, GeoPackage, CSV or zipped Shapefile), all or nothing."""
+    from mapsvc.errors import BadRequest
+    from mapsvc.export.formats import format_for_path
+    from mapsvc.services import export as exports
+
+    if format_key is None:
+        guessed = format_for_path(output)
+        if guessed is None:
+            raise BadRequest(f"Cannot tell the format from {output!r}: end it in .geojson, .gpkg, .csv or .shp.zip, "
+                             "or give --format.", code="unknown_format")
+        format_key = guessed.key
+    options = exports.parse_options(format_key, crs=crs, bbox=bbox, status=status, theme=theme,
+                                    date_from=date_from, date_to=date_to)
+    with _database().sessions() as session:
+        prepared = exports.prepare_export(session, exports.command_line_actor(session, platform), platform, layer,
+                                          options)
+        total = exports.count_export(session, prepared)
+        with click.progressbar(length=total, label="Exporting", file=sys.stderr) as bar:
+            exports.write_export(session, prepared, output, progress=lambda done: bar.update(done - bar.pos))
+            written = bar.pos
+    click.echo(f"Exported {written} feature(s) of {platform}/{layer} to {output} "
+               f"({options.format.label}, {options.crs}).")

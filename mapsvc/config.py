@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,22 @@ DEFAULTS: dict[str, Any] = {
     "DATA_DIR": str(REPO_ROOT / "data"),
     "DEFAULT_PAGE_SIZE": 100,
     "MAX_PAGE_SIZE": 1000,
+    # Signs session cookies. Unset: a random key kept in the instance folder (one host only; set it in
+    # production so that every worker and host agrees).
+    "SECRET_KEY": None,
+    # Development: plain-HTTP cookies (no Secure flag). `mapsvc serve` switches it on.
+    "DEVELOPMENT": False,
+    # Rate limits (Flask-Limiter syntax) and where their counters live: memory:// for one process,
+    # redis://host:6379 for several workers.
+    "RATELIMIT_STORAGE_URL": "memory://",
+    "RATE_LIMIT_LOGIN": "10 per minute",
+    "RATE_LIMIT_PINS": "30 per hour",
+    "RATE_LIMIT_VOTES": "300 per hour",
     "TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
     "TILE_ATTRIBUTION": "© OpenStreetMap contributors",
 }
 
-_BOOLS = {"AUTO_MIGRATE"}
+_BOOLS = {"AUTO_MIGRATE", "DEVELOPMENT"}
 _INTS = {"DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE"}
 
 
@@ -54,8 +66,21 @@ def load_settings(overrides: Mapping[str, Any] | None, instance_path: str,
             settings[key] = _coerce(key, environ[f"MAPSVC_{key}"])
     for key, value in (overrides or {}).items():
         settings[key] = _coerce(key, value)
+    if not settings["SECRET_KEY"]:
+        settings["SECRET_KEY"] = _instance_secret(Path(instance_path))
     if not settings["DATABASE_URL"]:
         settings["DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "mapsvc.db")
     if not 1 <= settings["DEFAULT_PAGE_SIZE"] <= settings["MAX_PAGE_SIZE"]:
         raise ConfigurationError("DEFAULT_PAGE_SIZE must lie between 1 and MAX_PAGE_SIZE.")
     return settings
+
+
+def _instance_secret(instance: Path) -> str:
+    """Read (or create, readable by the owner only) the instance folder's random secret key."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()

@@ -31,6 +31,16 @@ class BadRequest(MapsvcError):
     code = "bad_request"
 
 
+class Unauthorized(MapsvcError):
+    status = 401
+    code = "login_required"
+
+
+class Forbidden(MapsvcError):
+    status = 403
+    code = "forbidden"
+
+
 class NotFound(MapsvcError):
     status = 404
     code = "not_found"

@@ -3,6 +3,7 @@
 Usage: .venv/bin/python scripts/extract_sample_data.py [SHARED_DATA_DIR]
 Keeps every OSM feature that lies inside one of the four sample areas, unfiltered: which charging points
 and bookcases count as public is decided by mapsvc's sample loader, where the rule is visible and tested.
+Keeps the populated Statbel 1 km cells that touch a sample area (for the book-cabinet gap analysis).
 """
 
 import json
@@ -34,3 +35,7 @@ for name, out in [
 ]:
     gdf = gpd.read_file(SHARED / name)
     write(gdf[gdf.within(union)].sort_values("osm_id"), OUT / out)
+# Populated 1 km cells touching a sample area (the gap analysis keeps those whose centre is inside).
+grid = gpd.read_file(SHARED / "statbel_population_grid_1km_2020_populated.geojson")
+write(grid[grid.intersects(union)].sort_values("grid_id")[["grid_id", "pop_2020", "geometry"]],
+      OUT / "statbel" / "population_grid_1km_2020.geojson")

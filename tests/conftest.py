@@ -77,13 +77,26 @@ def database_url(backend, tmp_path, request) -> str:
 
 
 @pytest.fixture
-def app(database_url):
-    """An app on a new, migrated, empty database."""
+def make_app(database_url):
+    """Build apps on the test's database with extra settings (all share the database)."""
     from mapsvc import create_app
 
-    app = create_app({"DATABASE_URL": database_url})
-    yield app
-    app.extensions["mapsvc.db"].dispose()
+    apps = []
+
+    def make(**settings):
+        app = create_app({"DATABASE_URL": database_url, "DEVELOPMENT": True, **settings})
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.extensions["mapsvc.db"].dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    """An app on a new, migrated, empty database."""
+    return make_app()
 
 
 @pytest.fixture

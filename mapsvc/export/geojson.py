@@ -10,7 +10,7 @@ from shapely.geometry.base import BaseGeometry
 
 # Properties mapsvc adds beside a layer's own fields (the schema forbids these names for fields).
 SYSTEM_PROPERTIES = ("theme", "status", "official_answer", "source", "source_ref", "demo", "created_at",
-                     "updated_at")
+                     "updated_at", "vote_count")
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -18,7 +18,7 @@ def iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
 
-def feature_to_geojson(feature: Any, geometry: BaseGeometry) -> dict[str, Any]:
+def feature_to_geojson(feature: Any, geometry: BaseGeometry, vote_count: int | None = None) -> dict[str, Any]:
     """Render one stored feature as a GeoJSON Feature; `demo` says whether it is generated demo data."""
     properties = dict(feature.properties or {})
     properties.update(
@@ -26,6 +26,8 @@ def feature_to_geojson(feature: Any, geometry: BaseGeometry) -> dict[str, Any]:
         source=feature.source, source_ref=feature.source_ref, demo=bool(feature.is_demo),
         created_at=iso(feature.created_at), updated_at=iso(feature.updated_at),
     )
+    if vote_count is not None:
+        properties["vote_count"] = vote_count
     return {"type": "Feature", "id": feature.id, "geometry": mapping(geometry), "properties": properties}
 
 

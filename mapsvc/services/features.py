@@ -20,7 +20,7 @@ class FeaturePage:
 
     platform: Platform
     layer: Layer
-    items: list[tuple[Feature, BaseGeometry]]
+    items: list[tuple[Feature, BaseGeometry, int]]
     number_matched: int
     limit: int
     offset: int
@@ -37,8 +37,8 @@ def feature_page(session: Session, platform_slug: str, layer_slug: str, *, bbox:
 
 
 def one_feature(session: Session, platform_slug: str, layer_slug: str,
-                feature_id: int) -> tuple[Feature, BaseGeometry]:
-    """Return one feature of a layer, or raise NotFound."""
+                feature_id: int) -> tuple[Feature, BaseGeometry, int]:
+    """Return one feature of a layer with its geometry and vote count, or raise NotFound."""
     _platform, layer = get_layer(session, platform_slug, layer_slug)
     found = store.get_feature(session, layer.id, feature_id)
     if found is None:

@@ -80,7 +80,8 @@ def _read(data_dir: Path, name: str) -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8"))["features"]
 
 
-def _create_platform(session: Session, spec: SamplePlatform, boundary) -> Platform:
+def create_platform(session: Session, spec: SamplePlatform, boundary) -> Platform:
+    """Create a platform and its (empty) layers from a spec and a lon/lat boundary."""
     centre = boundary.representative_point()
     if boundary.geom_type == "Polygon":
         boundary = MultiPolygon([boundary])
@@ -145,7 +146,7 @@ def load_sample(session: Session, data_dir: str | Path, *, base_seed: int = 2026
             session.delete(existing)
             session.flush()
         boundary = areas[spec.nis]
-        platform = _create_platform(session, spec, boundary)
+        platform = create_platform(session, spec, boundary)
         for layer in platform.layers:
             count = spec.layers[layer.slug]
             if layer.slug in ("charging-points", "book-cabinets"):

@@ -74,18 +74,16 @@ def count_features(session: Session, layer_id: int, bbox: BBox | None = None) ->
 
 
 def page_of_features(session: Session, layer_id: int, *, bbox: BBox | None, limit: int,
-                     offset: int) -> list[tuple[Feature, BaseGeometry]]:
-    """Return one page of a layer's features in id order, each with its shapely geometry."""
-    rows = session.scalars(
-        select(Feature).where(*_filters(session, layer_id, bbox)).order_by(Feature.id).limit(limit).offset(offset)
-    )
-    return [(feature, to_shape(feature.geom)) for feature in rows]
+                     offset: int) -> list[tuple[Feature, BaseGeometry, int]]:
+    """Return one page of a layer's features in id order, each with its shapely geometry and vote count."""
+    rows = session.execute(feature_query(session, layer_id, FeatureFilter(bbox=bbox)).limit(limit).offset(offset))
+    return [(feature, to_shape(feature.geom), votes) for feature, votes in rows]
 
 
-def get_feature(session: Session, layer_id: int, feature_id: int) -> tuple[Feature, BaseGeometry] | None:
-    """Return one feature of a layer with its geometry, or None."""
-    feature = session.scalar(select(Feature).where(Feature.layer_id == layer_id, Feature.id == feature_id))
-    return None if feature is None else (feature, to_shape(feature.geom))
+def get_feature(session: Session, layer_id: int, feature_id: int) -> tuple[Feature, BaseGeometry, int] | None:
+    """Return one feature of a layer with its geometry and vote count, or None."""
+    row = session.execute(feature_query(session, layer_id).where(Feature.id == feature_id)).first()
+    return None if row is None else (row[0], to_shape(row[0].geom), row[1])
 
 
 def insert_features(session: Session, layer_id: int, rows: Iterable[dict[str, Any]]) -> int:

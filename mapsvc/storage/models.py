@@ -120,6 +120,8 @@ class Layer(Base):
     voting_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     votes_per_person: Mapped[int | None] = mapped_column(Integer)
     is_public: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A new suggestion closer than this to one on the same layer is offered as a duplicate first.
+    duplicate_distance_m: Mapped[float] = mapped_column(Float, default=50.0)
     attribution: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -207,7 +209,6 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

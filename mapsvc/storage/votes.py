@@ -28,3 +28,34 @@ def vote_count_column():
 
     return (select(func.count(Vote.id)).where(Vote.feature_id == Feature.id).correlate(Feature)
             .scalar_subquery().label("vote_count"))
+
+
+def has_voted(session: Session, feature_id: int, user_id: int) -> bool:
+    """Say whether a person has voted for a feature."""
+    return session.scalar(select(func.count()).select_from(Vote)
+                          .where(Vote.feature_id == feature_id, Vote.user_id == user_id)) > 0
+
+
+def votes_used(session: Session, layer_id: int, user_id: int) -> int:
+    """Count a person's votes on a layer."""
+    return session.scalar(select(func.count()).select_from(Vote)
+                          .where(Vote.layer_id == layer_id, Vote.user_id == user_id))
+
+
+def voted_features(session: Session, layer_id: int, user_id: int) -> list[int]:
+    """Return the ids of the features a person voted for on a layer (their own data only)."""
+    return list(session.scalars(select(Vote.feature_id).where(Vote.layer_id == layer_id, Vote.user_id == user_id)
+                                .order_by(Vote.feature_id)))
+
+
+def add_vote(session: Session, feature_id: int, layer_id: int, user_id: int, now) -> None:
+    """Insert a vote; the unique constraint refuses a second one for the same person and feature."""
+    session.add(Vote(feature_id=feature_id, layer_id=layer_id, user_id=user_id, created_at=now))
+    session.flush()
+
+
+def remove_vote(session: Session, feature_id: int, user_id: int) -> int:
+    """Delete a person's vote for a feature; return how many rows went (0 or 1)."""
+    from sqlalchemy import delete
+
+    return session.execute(delete(Vote).where(Vote.feature_id == feature_id, Vote.user_id == user_id)).rowcount

@@ -115,7 +115,7 @@ def layer_features(platform: str, layer: str):
         links.append({"rel": "prev", "type": GEOJSON,
                       "href": _page_url(platform, layer, bbox, limit, max(0, offset - limit))})
     body = feature_collection(
-        [feature_to_geojson(f, geom) for f, geom in page.items],
+        [feature_to_geojson(*item) for item in page.items],
         numberMatched=page.number_matched, numberReturned=len(page.items), links=links,
         attribution=page.layer.attribution,
     )
@@ -132,8 +132,8 @@ def _page_url(platform: str, layer: str, bbox, limit: int, offset: int) -> str:
 @bp.get("/platforms/<platform>/layers/<layer>/features/<feature_id>")
 def feature(platform: str, layer: str, feature_id: str):
     params.reject_unknown(request.args, ())
-    found, geometry = features.one_feature(_session(), platform, layer, params.feature_id(feature_id))
-    return _geojson(feature_to_geojson(found, geometry))
+    found = features.one_feature(_session(), platform, layer, params.feature_id(feature_id))
+    return _geojson(feature_to_geojson(*found))
 
 
 def _geojson(body: dict[str, Any]):

@@ -54,7 +54,6 @@ def upgrade():
         sa.Column("name", sa.String(100), nullable=False),
         sa.Column("token_hash", sa.String(64), nullable=False),
         sa.Column("created_at", Stamp, nullable=False),
-        sa.Column("last_used_at", Stamp),
         sa.Column("revoked_at", Stamp),
         sa.UniqueConstraint("token_hash", name="uq_api_tokens_token_hash"),
     )
@@ -82,9 +81,12 @@ def upgrade():
         op.add_column("features", sa.Column("author_id", sa.Integer, sa.ForeignKey(
             "users.id", ondelete="SET NULL", name="fk_features_author_id_users")))
     op.create_index("ix_features_author_id", "features", ["author_id"])
+    op.add_column("layers", sa.Column("duplicate_distance_m", sa.Float, nullable=False, server_default="50"))
 
 
 def downgrade():
+    with op.batch_alter_table("layers") as batch:  # layers has no geometry, so SQLite's table copy is safe
+        batch.drop_column("duplicate_distance_m")
     op.drop_index("ix_features_author_id", "features")
     if op.get_bind().dialect.name == "sqlite":
         op.execute("ALTER TABLE features DROP COLUMN author_id")  # SQLite >= 3.35; no index or FK left on it

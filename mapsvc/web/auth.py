@@ -1,0 +1,138 @@
+"""Who is asking: session cookie or bearer token → Actor; CSRF on cookie writes; rate limits; login pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, session, url_for
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
+
+from mapsvc.errors import MapsvcError, Unauthorized
+from mapsvc.services import accounts
+from mapsvc.services.permissions import ANONYMOUS, Actor
+
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+
+csrf = CSRFProtect()
+
+
+def _rate_key() -> str:
+    """Count a logged-in person's writes per person, everyone else's per address."""
+    actor = g.get("actor", ANONYMOUS)
+    return f"user:{actor.user_id}" if actor.is_authenticated else f"ip:{get_remote_address()}"
+
+
+limiter = Limiter(key_func=_rate_key)
+
+
+def limit(setting: str):
+    """Rate-limit a view with the limit named by a MAPSVC setting (e.g. RATE_LIMIT_VOTES)."""
+    return limiter.limit(lambda: current_app.config["MAPSVC"][setting])
+
+
+bp = Blueprint("auth", __name__)
+
+
+def current_actor() -> Actor:
+    """Return the actor of the current request (anonymous when nobody is logged in)."""
+    return g.get("actor", ANONYMOUS)
+
+
+def require_login() -> Actor:
+    """Return the logged-in actor or raise a 401 that says to log in."""
+    actor = current_actor()
+    if not actor.is_authenticated:
+        raise Unauthorized("Log in first: dropping pins and voting need an account.")
+    return actor
+
+
+def init_auth(app: Flask) -> None:
+    """Wire sessions, CSRF, rate limits and the login pages into the app."""
+    settings = app.config["MAPSVC"]
+    app.config.update(
+        SECRET_KEY=settings["SECRET_KEY"],
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=not settings["DEVELOPMENT"],
+        WTF_CSRF_CHECK_DEFAULT=False,  # checked below, only for cookie-authenticated writes
+        WTF_CSRF_TIME_LIMIT=None,      # valid for the session's lifetime
+        RATELIMIT_STORAGE_URI=settings["RATELIMIT_STORAGE_URL"],
+        RATELIMIT_HEADERS_ENABLED=True,
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    app.before_request(_identify)
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def _auth_context():
+        return {"actor": current_actor(), "csrf_token": generate_csrf}
+
+
+def _identify() -> None:
+    db_session = g.db_session
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        user_id = accounts.user_id_for_token(db_session, header[7:].strip())
+        if user_id is None:
+            raise Unauthorized("The API token is unknown or revoked.", code="invalid_token")
+        g.actor = accounts.actor_for(db_session, user_id)
+        return  # token requests carry no cookie, so CSRF does not apply
+    g.actor = accounts.actor_for(db_session, session.get("user_id"))
+    # A 404/405 says more than a CSRF error, and so does the 401 an anonymous API write gets; forms (login)
+    # are checked for everyone, against login CSRF.
+    anonymous_api = not g.actor.is_authenticated and request.path.startswith("/api/")
+    if request.method in WRITES and request.routing_exception is None and not anonymous_api:
+        try:
+            csrf.protect()
+        except CSRFError:
+            raise MapsvcError(
+                "The form or request lacks a valid CSRF token; reload the page and try again "
+                "(scripts use an API token in the Authorization header instead).", code="csrf_failed") from None
+
+
+def _safe_next(target: str | None) -> str:
+    """Only follow relative redirects after login (no open redirect to another site)."""
+    if not target:
+        return url_for("pages.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("pages.index")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["MAPSVC"]["RATE_LIMIT_LOGIN"], methods=["POST"],
+               key_func=get_remote_address)
+def login():
+    error = None
+    if request.method == "POST":
+        user = accounts.authenticate(g.db_session, request.form.get("email", ""), request.form.get("password", ""))
+        if user is not None:
+            session.clear()
+            session["user_id"] = user.id
+            return redirect(_safe_next(request.form.get("next")))
+        error = "Dit e-mailadres en wachtwoord passen niet bij elkaar."
+    return render_template("login.html", error=error, next=request.values.get("next", "")), 401 if error else 200
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    return redirect(url_for("pages.index"))
+
+
+@bp.get("/api/me")
+def me():
+    actor = current_actor()
+    if not actor.is_authenticated:
+        return {"user": None}
+    from mapsvc.storage.models import User
+
+    user = g.db_session.get(User, actor.user_id)
+    return {"user": {"id": user.id, "display_name": user.display_name, "locale": user.locale,
+                     "roles": [{"role": r, "platform_id": p, "layer_id": l} for r, p, l in sorted(
+                         actor.grants, key=lambda t: (t[0], t[1], t[2] or 0))]},
+            "csrf_token": generate_csrf()}

@@ -1,0 +1,258 @@
+/* Drop a pin (click the map → form → POST), handle nearby duplicates and errors in Dutch, edit or
+ * withdraw one's own submitted pins. Polygon layers take a point here (a point on the roof). */
+(function () {
+  "use strict";
+
+  const M = window.mapsvc;
+  const {config, map, t, el, api, errorText} = M;
+  const panel = document.getElementById("mapsvc-form-panel");
+  let form = null;   // what the panel holds now: {mode, state, latlng, id, geometry, draft}
+
+  function openLayers() {
+    return [...M.layers.values()].filter((s) => s.cfg.open && map.hasLayer(s.group));
+  }
+
+  function draftIcon() {
+    return L.divIcon({html: el("span", {class: "mapsvc-pin is-draft"}), className: "mapsvc-pin-icon mapsvc-draft",
+                      iconSize: [18, 18], iconAnchor: [9, 9]});
+  }
+
+  map.on("click", (event) => {
+    const candidates = openLayers();
+    if (!candidates.length) return;
+    if (!config.user) {
+      const link = el("a", {href: config.loginUrl, target: config.embed ? "_blank" : null, text: t("auth.login")});
+      L.popup().setLatLng(event.latlng)
+        .setContent(el("div", {class: "mapsvc-popup mapsvc-login-prompt"}, el("p", {text: t("auth.login_to_contribute")}), link))
+        .openOn(map);
+      return;
+    }
+    if (form && form.mode === "new") { moveDraft(event.latlng); return; }
+    openNewForm(event.latlng, candidates);
+  });
+
+  function moveDraft(latlng) {
+    form.latlng = latlng;
+    form.draft.setLatLng(latlng);
+    const where = panel.querySelector(".mapsvc-location");
+    if (where) where.textContent = locationText(latlng);
+  }
+
+  function locationText(latlng) {
+    return t("form.location", {lat: latlng.lat.toFixed(5), lon: latlng.lng.toFixed(5)});
+  }
+
+  function closeForm() {
+    if (form && form.draft) map.removeLayer(form.draft);
+    form = null;
+    panel.replaceChildren();
+    panel.hidden = true;
+  }
+
+  function openNewForm(latlng, candidates) {
+    closeForm();
+    form = {mode: "new", state: candidates[0], candidates, latlng,
+            draft: L.marker(latlng, {icon: draftIcon(), interactive: false, keyboard: false}).addTo(map)};
+    render({});
+  }
+
+  async function openEditForm(state, pin) {
+    closeForm();
+    const res = await api("GET", state.cfg.featuresUrl + "/" + pin.id);
+    if (!res.ok) { M.setStatus(errorText(res.error)); return; }
+    map.closePopup();
+    form = {mode: "edit", state, candidates: [state], id: pin.id, geometry: res.data.geometry, latlng: null, draft: null};
+    render(res.data.properties || {});
+  }
+
+  // ------------------------------------------------------------------ the form
+  function render(values) {
+    const state = form.state;
+    const heading = el("h2", {id: "mapsvc-form-heading", text: form.mode === "new" ? t("form.new_heading") : t("form.edit_heading")});
+    const node = el("form", {class: "mapsvc-pin-form", novalidate: true, "aria-labelledby": "mapsvc-form-heading"});
+    if (form.candidates.length > 1) {
+      const select = el("select", {id: "mapsvc-f-_layer", name: "_layer"},
+        form.candidates.map((s) => el("option", {value: s.cfg.slug, selected: s === state, text: s.cfg.title})));
+      select.addEventListener("change", () => {
+        form.state = M.layers.get(select.value);
+        render(currentValues());
+      });
+      node.append(el("label", {for: "mapsvc-f-_layer", text: t("form.layer")}), select);
+    }
+    if (form.latlng) node.append(el("p", {class: "mapsvc-location mapsvc-hint", text: locationText(form.latlng)}));
+    if (state.cfg.geometryType !== "point") node.append(el("p", {class: "mapsvc-hint", text: t("form.point_on_roof")}));
+    for (const field of state.cfg.fields) node.append(...fieldRow(field, values[field.name]));
+    if (state.cfg.themes.length) {
+      const select = el("select", {id: "mapsvc-f-theme", name: "theme"}, el("option", {value: "", text: t("form.no_theme")}),
+        state.cfg.themes.map((theme) => el("option", {value: theme, selected: values.theme === theme, text: theme})));
+      node.append(el("label", {for: "mapsvc-f-theme", text: t("form.theme")}), select,
+                  el("p", {class: "mapsvc-field-error", id: "mapsvc-e-theme", "aria-live": "polite"}));
+    }
+    node.append(el("div", {class: "mapsvc-form-error mapsvc-error", role: "alert"}),
+                el("div", {class: "mapsvc-nearby-box"}),
+                el("div", {class: "mapsvc-actions"},
+                   el("button", {type: "submit", class: "mapsvc-primary", text: form.mode === "new" ? t("form.submit") : t("form.save")}),
+                   el("button", {type: "button", text: t("form.cancel"), onclick: closeForm})));
+    node.addEventListener("submit", (event) => { event.preventDefault(); submit(false); });
+    panel.replaceChildren(heading, node);
+    panel.hidden = false;
+    const first = node.querySelector("input, textarea, select");
+    if (first) first.focus();
+  }
+
+  function fieldRow(field, value) {
+    const id = "mapsvc-f-" + field.name;
+    const hints = [];
+    if (field.required) hints.push(t("form.required"));
+    if (field.maxLength) hints.push(t("form.max_length", {n: field.maxLength}));
+    const label = el("label", {for: id}, field.label, hints.length ? el("span", {class: "mapsvc-hint", text: " (" + hints.join(", ") + ")"}) : null);
+    const common = {id, name: field.name, "aria-required": field.required ? "true" : null, "aria-describedby": "mapsvc-e-" + field.name};
+    let input;
+    if (field.type === "text") {
+      input = el("textarea", Object.assign({rows: 4, maxlength: field.maxLength}, common));
+      input.value = value == null ? "" : String(value);
+    } else if (field.type === "boolean" || field.type === "enum") {
+      const options = field.type === "boolean"
+        ? [{value: "true", label: t("form.yes")}, {value: "false", label: t("form.no")}] : field.choices;
+      input = el("select", common, el("option", {value: "", text: t("form.unknown")}),
+                 options.map((c) => el("option", {value: c.value, selected: value != null && String(value) === c.value, text: c.label})));
+    } else {
+      const type = {integer: "number", number: "number", url: "url", date: "date"}[field.type] || "text";
+      input = el("input", Object.assign({type, maxlength: type === "text" || type === "url" ? field.maxLength : null,
+                                         step: field.type === "integer" ? 1 : field.type === "number" ? "any" : null,
+                                         min: field.min, max: field.max}, common));
+      input.value = value == null ? "" : String(value);
+    }
+    return [label, input, el("p", {class: "mapsvc-field-error", id: "mapsvc-e-" + field.name, "aria-live": "polite"})];
+  }
+
+  function readValue(field, input) {
+    const raw = input.value.trim();
+    if (raw === "") return undefined;
+    if (field.type === "boolean") return raw === "true";
+    if (field.type === "integer" && /^[+-]?\d+$/.test(raw)) return parseInt(raw, 10);
+    if (field.type === "number" && /^[+-]?(\d+([.,]\d*)?|[.,]\d+)$/.test(raw)) return parseFloat(raw.replace(",", "."));
+    return raw;  // the server says what is wrong with it
+  }
+
+  function currentValues() {
+    const values = {};
+    for (const input of panel.querySelectorAll("input[name], textarea[name], select[name]")) values[input.name] = input.value;
+    return values;
+  }
+
+  function showProblem(problem) {
+    const slot = problem.field ? panel.querySelector("#mapsvc-e-" + CSS.escape(problem.field)) : null;
+    const field = form.state.cfg.fields.find((f) => f.name === problem.field) || {};
+    const text = errorText({code: problem.code}, {max: field.maxLength || ""});
+    if (slot) { slot.textContent = text; return; }
+    panel.querySelector(".mapsvc-form-error").append(el("p", {text}));
+  }
+
+  async function submit(allowNearby) {
+    const state = form.state;
+    const button = panel.querySelector("button[type=submit]");
+    for (const slot of panel.querySelectorAll(".mapsvc-field-error, .mapsvc-form-error, .mapsvc-nearby-box")) slot.replaceChildren();
+    const properties = {};
+    for (const field of state.cfg.fields) {
+      const value = readValue(field, panel.querySelector("#mapsvc-f-" + CSS.escape(field.name)));
+      if (value !== undefined) properties[field.name] = value;
+    }
+    const theme = panel.querySelector("#mapsvc-f-theme");
+    if (theme && theme.value) properties.theme = theme.value;
+    const geometry = form.mode === "edit" ? form.geometry : {type: "Point", coordinates: [form.latlng.lng, form.latlng.lat]};
+    const url = form.mode === "edit" ? state.cfg.featuresUrl + "/" + form.id
+      : state.cfg.featuresUrl + (allowNearby ? "?allow_nearby=true" : "");
+    button.disabled = true;
+    const res = await api(form.mode === "edit" ? "PUT" : "POST", url, {type: "Feature", geometry, properties});
+    button.disabled = false;
+    if (res.ok) { saved(state, res.data); return; }
+    const error = res.error || {};
+    if (res.status === 409 && error.code === "nearby_duplicates") { showNearby(state, (error.details || {}).nearby || []); return; }
+    const problems = (error.details || {}).problems;
+    if (Array.isArray(problems) && problems.length) {
+      if (!problems.some((p) => p.field === null || p.field === undefined)) showProblem({field: null, code: error.code});
+      problems.forEach(showProblem);
+      return;
+    }
+    showProblem({field: null, code: error.code});
+  }
+
+  function pinFrom(feature, previous) {
+    const props = feature.properties || {};
+    const geometry = feature.geometry;
+    let lon, lat;
+    if (geometry.type === "Point") [lon, lat] = geometry.coordinates;
+    else { const b = L.geoJSON(geometry).getBounds(); lon = b.getCenter().lng; lat = b.getCenter().lat; }
+    return {id: feature.id, lon, lat, title: props.title || props.name || null, theme: props.theme || null,
+            status: props.status || null, vote_count: props.vote_count || 0, demo: Boolean(props.demo), mine: true,
+            voted: previous ? previous.voted : false, outline: geometry.type === "Point" ? undefined : geometry};
+  }
+
+  function saved(state, feature) {
+    const previous = state.pins.get(feature.id);
+    const mode = form.mode;
+    closeForm();
+    state.details.set(feature.id, feature);
+    M.addPin(state.cfg.slug, pinFrom(feature, previous));
+    M.setStatus(mode === "new" ? t("form.saved") : t("form.updated"));
+    M.openPopup(state.cfg.slug, feature.id);
+  }
+
+  function showNearby(state, nearby) {
+    const box = panel.querySelector(".mapsvc-nearby-box");
+    const message = el("p", {class: "mapsvc-message", role: "status"});
+    const list = el("ul", {class: "mapsvc-nearby"}, nearby.map((item) => el("li", {"data-feature-id": item.id},
+      el("strong", {text: item.title || t("map.untitled")}), el("br"),
+      t("dup.distance", {m: Math.round(item.distance_m)}) + " · " + M.votesText(item.vote_count || 0), el("br"),
+      el("button", {type: "button", class: "mapsvc-primary mapsvc-support-nearby", text: t("dup.support"),
+                    onclick: async () => {
+                      if (await M.vote(state.cfg.slug, item.id, true, message)) {
+                        closeForm();
+                        M.setStatus(t("popup.supported"));
+                        M.loadAll(true);
+                      }
+                    }}))));
+    box.replaceChildren(el("h3", {text: t("dup.heading")}), el("p", {text: t("dup.explain")}), list, message,
+      el("button", {type: "button", class: "mapsvc-create-anyway", text: t("dup.create_anyway"), onclick: () => submit(true)}));
+    box.scrollIntoView({block: "nearest"});
+  }
+
+  // ------------------------------------------------------------------ own pins: edit, withdraw
+  function ownPinActions(state, pin, message) {
+    const actions = el("div", {class: "mapsvc-actions mapsvc-own"});
+    const withdraw = el("button", {type: "button", class: "mapsvc-withdraw", text: t("popup.withdraw")});
+    withdraw.addEventListener("click", async () => {
+      if (withdraw.dataset.confirm !== "yes") {   // a second click confirms; no native dialog
+        withdraw.dataset.confirm = "yes";
+        withdraw.textContent = t("popup.withdraw_confirm");
+        return;
+      }
+      const res = await api("DELETE", state.cfg.featuresUrl + "/" + pin.id);
+      if (!res.ok) { message.className = "mapsvc-message mapsvc-error"; message.textContent = errorText(res.error); return; }
+      M.removePin(state.cfg.slug, pin.id);
+      M.setStatus(t("form.withdrawn"));
+    });
+    actions.append(el("button", {type: "button", class: "mapsvc-edit", text: t("popup.edit"), onclick: () => openEditForm(state, pin)}),
+                   withdraw);
+    return actions;
+  }
+
+  // ------------------------------------------------------------------ logging in from an embedded map
+  async function refreshUser() {
+    if (config.user) return;
+    const res = await api("GET", config.meUrl);
+    if (!res.ok || !res.data || !res.data.user) return;
+    config.user = {id: res.data.user.id, name: res.data.user.display_name || t("auth.anonymous_name")};
+    if (res.data.csrf_token) M.setCsrf(res.data.csrf_token);
+    const login = document.getElementById("mapsvc-login");
+    if (login) login.replaceWith(el("span", {text: t("auth.logged_in_as", {name: config.user.name})}));
+    for (const state of M.layers.values()) state.loaded = null;
+    M.loadAll(true);
+  }
+  window.addEventListener("focus", refreshUser);
+  document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") refreshUser(); });
+  document.addEventListener("keydown", (event) => { if (event.key === "Escape" && form) closeForm(); });
+
+  window.mapsvcContribute = {ownPinActions, closeForm};
+})();
