@@ -2,13 +2,13 @@
 
     .venv/bin/python benchmarks/export_geojson.py [--features 100000] [--backends spatialite,postgis]
 
-What it does (about 2 minutes on 2 busy cores):
+What it does (about 2 minutes on 2 cores; more when they are busy):
 1. per backend, a new database (a SpatiaLite file; a throwaway PostGIS cluster from tests.support.postgis),
    the sample platforms, and the seeded participation simulator's pins on Poperinge: `--features` pins
    (with their simulated votes) on unpaving-spots and a tenth of that on charging-requests;
-2. each measurement runs in a fresh process that builds the real app and downloads
-   /api/platforms/poperinge/layers/<layer>/export.geojson through the Flask test client with
-   buffered=False (the WSGI app iterated chunk by chunk, as a server would), checking the JSON at the end;
+2. a fresh process (so building the database does not weigh on its memory) builds the real app and
+   downloads /api/platforms/poperinge/layers/<layer>/export.geojson through the Flask test client with
+   buffered=False (the WSGI app iterated chunk by chunk, as a server would), checking the count at the end;
 3. it reports time to first byte, total time, size, and two memory figures of that process:
    * RSS growth: the peak resident set during the download minus the resident set before it (after a
      warm-up download, so code and caches are in; the kernel's peak is reset through
@@ -23,9 +23,8 @@ What it does (about 2 minutes on 2 busy cores):
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import gc
+import json
 import subprocess
 import sys
 import tempfile
@@ -76,27 +75,35 @@ def build_database(url: str, n_features: int) -> None:
     database.dispose()
 
 
-def measure(url: str, layer: str, mode: str, trace: bool) -> dict:
-    """Download one layer's GeoJSON in this process and return the timings and memory figures."""
+RUNS = ((SMALL, "streamed"), (BIG, "streamed"), (BIG, "in memory"))
+
+
+def measure_all(url: str) -> list[dict]:
+    """Download each layer in this process: once timed, once under tracemalloc; return the figures."""
     from mapsvc import create_app
 
     app = create_app({"DATABASE_URL": url, "AUTO_MIGRATE": False})
     client = app.test_client()
-    path = f"/api/platforms/{PLATFORM}/layers/{layer}/export.geojson"
-    download = (lambda: _streamed(client, path)) if mode == "streamed" else (lambda: _in_memory(app, layer))
     _streamed(client, f"/api/platforms/{PLATFORM}/layers/charging-points/export.geojson")  # warm-up
     _in_memory(app, "charging-points")
-    rss_before = _reset_peak_rss()
-    if trace:
+    results = []
+    for layer, mode in RUNS:  # the in-memory run last: the heap it grows stays grown
+        path = f"/api/platforms/{PLATFORM}/layers/{layer}/export.geojson"
+        download = (lambda: _streamed(client, path)) if mode == "streamed" else (lambda: _in_memory(app, layer))
+        rss_before = _reset_peak_rss()
+        started = time.perf_counter()
+        first_byte, size, count = download()
+        total = time.perf_counter() - started
+        rss_growth = _status_kib("VmHWM") - rss_before
+        gc.collect()
         tracemalloc.start()
-    started = time.perf_counter()
-    first_byte, size, count = download()
-    total = time.perf_counter() - started
-    peak = tracemalloc.get_traced_memory()[1] if trace else None
-    rss_after = _status_kib("VmHWM")
+        download()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        results.append({"layer": layer, "mode": mode, "ttfb": first_byte - started, "total": total, "bytes": size,
+                        "features": count, "rss_growth_kib": rss_growth, "python_peak": peak})
     app.extensions["mapsvc.db"].dispose()
-    return {"ttfb": first_byte - started, "total": total, "bytes": size, "features": count,
-            "rss_growth_kib": rss_after - rss_before, "python_peak": peak}
+    return results
 
 
 def _status_kib(key: str) -> int:
@@ -146,10 +153,10 @@ def _in_memory(app, layer_slug: str) -> tuple[float, int, int]:
     return time.perf_counter(), len(body), len(features)  # the first byte can only leave now
 
 
-def run_measurement(url: str, layer: str, mode: str, trace: bool) -> dict:
-    """Measure in a fresh process, so one run's memory high-water mark does not hide the next one's."""
-    out = subprocess.run([sys.executable, __file__, "--measure", url, layer, mode, "trace" if trace else "plain"],
-                         check=True, capture_output=True, text=True, timeout=300)
+def run_measurements(url: str) -> list[dict]:
+    """Measure in a fresh process: the building of the database does not weigh on its memory."""
+    out = subprocess.run([sys.executable, __file__, "--measure", url], check=True, capture_output=True, text=True,
+                         timeout=600)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -171,24 +178,18 @@ def main() -> None:
             build_database(url, args.features)
             print(f"{backend}: database with {args.features:,} + {args.features // 10:,} pins built in "
                   f"{time.perf_counter() - started:.0f} s", flush=True)
-            for layer, mode in ((SMALL, "streamed"), (BIG, "streamed"), (BIG, "in memory")):
-                timed = run_measurement(url, layer, mode, trace=False)
-                traced = run_measurement(url, layer, mode, trace=True)
-                rows.append((backend, mode, timed["features"], timed, traced["python_peak"]))
-                print(f"  {layer} {mode}: done", flush=True)
+            rows += [(backend, result) for result in run_measurements(url)]
     print()
     print(f"{'backend':<11}{'export':<11}{'features':>9}{'first byte':>12}{'total':>9}{'MB/s':>7}{'size MB':>9}"
           f"{'RSS growth':>12}{'Python peak':>13}")
-    for backend, mode, n, timed, peak in rows:
-        print(f"{backend:<11}{mode:<11}{n:>9,}{timed['ttfb'] * 1000:>10.0f}ms{timed['total']:>8.1f}s"
-              f"{timed['bytes'] / 1e6 / timed['total']:>7.1f}{timed['bytes'] / 1e6:>9.1f}"
-              f"{timed['rss_growth_kib'] / 1024:>10.1f}MB{peak / 1e6:>11.1f}MB")
+    for backend, r in rows:
+        print(f"{backend:<11}{r['mode']:<11}{r['features']:>9,}{r['ttfb'] * 1000:>10.0f}ms{r['total']:>8.1f}s"
+              f"{r['bytes'] / 1e6 / r['total']:>7.1f}{r['bytes'] / 1e6:>9.1f}"
+              f"{r['rss_growth_kib'] / 1024:>10.1f}MB{r['python_peak'] / 1e6:>11.1f}MB")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 6 and sys.argv[1] == "--measure":
-        _flag, db_url, layer_slug, export_mode, tracing = sys.argv[1:]
-        os.environ.setdefault("PYTHONHASHSEED", "0")
-        print(json.dumps(measure(db_url, layer_slug, export_mode, tracing == "trace")))
+    if len(sys.argv) == 3 and sys.argv[1] == "--measure":
+        print(json.dumps(measure_all(sys.argv[2])))
     else:
         main()

@@ -69,7 +69,7 @@ def stream_csv(records: Iterable[ExportRecord], schema: ExportSchema, *, crs: st
     writer = csv.writer(buffer)  # RFC 4180: comma, double quotes, CRLF
     writer.writerow(header(schema, crs))
     yield (BOM + buffer.getvalue()).encode()
-    for batch in batched(records, batch_size):
+    for batch in batched(records, batch_size, schema):
         buffer.seek(0)
         buffer.truncate()
         geometries = project([r.geometry for r in batch], crs)

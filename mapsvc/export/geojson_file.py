@@ -62,7 +62,7 @@ def stream_geojson(records: Iterable[ExportRecord], schema: ExportSchema, *, bat
     head.update(members)
     yield (_dumps(head)[:-1] + ',"features":[').encode()
     written = 0
-    for batch in batched(records, batch_size):
+    for batch in batched(records, batch_size, schema):
         text = ",".join(feature_json(record, schema) for record in batch)
         yield (("," if written else "") + text).encode()
         written += len(batch)

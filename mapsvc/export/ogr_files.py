@@ -34,7 +34,6 @@ from mapsvc.export.records import (
     POINT,
     POINT_OR_POLYGON,
     POLYGON,
-    STRING,
     Column,
     ExportRecord,
     ExportSchema,
@@ -93,7 +92,7 @@ def write_geopackage(records: Iterable[ExportRecord], schema: ExportSchema, path
                      batch_size: int = BATCH) -> int:
     """Write records to a new GeoPackage with one layer named after the schema; return how many."""
     path, written = Path(path), 0
-    for batch in batched(records, batch_size):
+    for batch in batched(records, batch_size, schema):
         _write(_frame(batch, schema, crs, shapefile=False), path, driver="GPKG", layer=schema.name,
                geometry_type=_OGR_TYPES[schema.geometry_type], append=written > 0)
         written += len(batch)
@@ -136,7 +135,7 @@ def write_shapefile_zip(records: Iterable[ExportRecord], schema: ExportSchema, p
     parts = _shapefile_parts(schema)
     created: set[str] = set()
     written = 0
-    for batch in batched(records, batch_size):
+    for batch in batched(records, batch_size, schema):
         frame = _frame(batch, schema, crs, shapefile=True).rename(columns=names)
         kinds = frame.geometry.geom_type
         for base, (ogr_type, accepts) in parts.items():

@@ -29,6 +29,8 @@ _FIELD_TYPES = {"string": STRING, "text": STRING, "url": STRING, "enum": STRING,
 # Geometry types a schema declares (the layer vocabulary): what a file's geometry column may hold.
 POINT, POLYGON, POINT_OR_POLYGON = "point", "polygon", "point_or_polygon"
 GEOMETRY_TYPES = (POINT, POLYGON, POINT_OR_POLYGON)
+ACCEPTED_GEOMETRIES = {POINT: frozenset({"Point"}), POLYGON: frozenset({"Polygon", "MultiPolygon"}),
+                       POINT_OR_POLYGON: frozenset({"Point", "Polygon", "MultiPolygon"})}
 
 
 @dataclass(frozen=True)
@@ -90,10 +92,19 @@ def layer_columns(property_schema: Mapping[str, Any], extra: Sequence[Column] = 
     return own + SYSTEM_COLUMNS + tuple(extra)
 
 
-def batched(records: Iterable[ExportRecord], size: int) -> Iterator[list[ExportRecord]]:
-    """Yield lists of at most `size` records (the writers' unit of work, so memory stays bounded)."""
+def batched(records: Iterable[ExportRecord], size: int, schema: ExportSchema) -> Iterator[list[ExportRecord]]:
+    """Yield lists of at most `size` records (the writers' unit of work, so memory stays bounded).
+
+    Raise ValueError on a geometry the schema does not declare: a writer would otherwise drop it
+    (a Shapefile part) or write a file whose declared type lies.
+    """
+    accepted = ACCEPTED_GEOMETRIES[schema.geometry_type]
     iterator = iter(records)
     while batch := list(islice(iterator, size)):
+        for record in batch:
+            if record.geometry is None or record.geometry.geom_type not in accepted:
+                kind = "no geometry" if record.geometry is None else record.geometry.geom_type
+                raise ValueError(f"record {record.id!r} has {kind}; {schema.name} takes {sorted(accepted)}")
         yield batch
 
 

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from mapsvc.errors import NotFound
 from mapsvc.layers.rules import LayerRules
+from mapsvc.services.permissions import Actor, can_moderate
 from mapsvc.storage import catalogue as store
 from mapsvc.storage.models import Layer, Platform
 
@@ -26,6 +27,22 @@ def get_layer(session: Session, platform_slug: str, layer_slug: str) -> tuple[Pl
     layer = store.find_layer(session, platform.id, layer_slug)
     if layer is None:
         known = ", ".join(layer.slug for layer in platform.layers) or "none"
+        raise NotFound(f"Platform {platform.slug!r} has no layer {layer_slug[:64]!r}; its layers: {known}.",
+                       code="unknown_layer")
+    return platform, layer
+
+
+def may_see(actor: Actor, platform: Platform, layer: Layer) -> bool:
+    """A public layer is for everyone; a non-public one for the platform's staff and the layer's manager."""
+    return layer.is_public or can_moderate(actor, platform.id, layer.id)
+
+
+def get_visible_layer(session: Session, actor: Actor, platform_slug: str,
+                      layer_slug: str) -> tuple[Platform, Layer]:
+    """Like get_layer, but a layer the actor may not see is reported as unknown (its existence stays private)."""
+    platform, layer = get_layer(session, platform_slug, layer_slug)
+    if not may_see(actor, platform, layer):
+        known = ", ".join(l.slug for l in platform.layers if may_see(actor, platform, l)) or "none"
         raise NotFound(f"Platform {platform.slug!r} has no layer {layer_slug[:64]!r}; its layers: {known}.",
                        code="unknown_layer")
     return platform, layer

@@ -32,6 +32,8 @@ CRS_NAMES = {"EPSG:4326": "WGS84 lon/lat", "EPSG:31370": "Belgian Lambert 72", "
 # Columns only officials see. Empty until moderation exists; hidden pins and flags add theirs here
 # (and exported_features must then leave hidden pins out unless include_moderation is set).
 MODERATION_COLUMNS: tuple[Column, ...] = ()
+_SPACED_OFFSET = re.compile(r"(T[0-9:.]+) ([0-9]{2}(?::?[0-9]{2})?)$")
+_UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
 _EPSG = re.compile(r"(?:(?:urn:ogc:def:crs:)?EPSG:{1,2}|https?://www\.opengis\.net/def/crs/EPSG/0/)?(\d{4,6})",
                    re.IGNORECASE)
 
@@ -112,7 +114,8 @@ def parse_moment(text: str | None, name: str, *, end: bool) -> datetime | None:
     """Read a date (a whole Belgian day; `end` includes it) or a date-time (naive = Belgian time) as UTC."""
     if text is None or not text.strip():
         return None
-    text = text.strip()
+    # A "+" in a query string arrives as a space: 2026-09-01T08:00:00+02:00 → "...08:00:00 02:00".
+    text = _SPACED_OFFSET.sub(r"\1+\2", text.strip())
     try:
         if not any(mark in text.upper() for mark in ("T", " ", ":")):
             day = date.fromisoformat(text)
@@ -164,7 +167,8 @@ def prepare_export(session: Session, actor: Actor, platform_slug: str, layer_slu
 def export_filename(platform: str, layer: str, options: ExportOptions, today: date) -> str:
     """Name the file: poperinge_charging-points_2026-11-22[_epsg31370].gpkg."""
     crs = "" if options.crs == WGS84 else "_" + options.crs.replace(":", "").lower()
-    return f"{platform}_{layer}_{today.isoformat()}{crs}{options.format.suffix}"
+    name = f"{platform}_{layer}_{today.isoformat()}{crs}{options.format.suffix}"
+    return _UNSAFE_IN_FILENAME.sub("_", name)  # slugs are ASCII already; keep the header safe regardless
 
 
 def count_export(session: Session, export: PreparedExport) -> int:

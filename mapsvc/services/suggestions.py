@@ -19,7 +19,7 @@ from mapsvc.layers.catalogue import SUGGESTIONS
 from mapsvc.layers.rules import FeatureInvalid, validate_feature
 from mapsvc.layers.status import SUBMITTED
 from mapsvc.layers.window import window_state
-from mapsvc.services.catalogue import get_layer, rules_for
+from mapsvc.services.catalogue import get_visible_layer, rules_for
 from mapsvc.services.permissions import Actor, can_contribute, can_edit_pin
 from mapsvc.spatial.distance import bbox_around, metres_from
 from mapsvc.storage import features as store
@@ -111,7 +111,7 @@ def create_suggestion(session: Session, actor: Actor, platform_slug: str, layer_
     """Check every rule and store a new suggestion by `actor`; duplicates nearby are a 409 unless allowed."""
     if not can_contribute(actor):
         raise Unauthorized("Log in to drop a pin.")
-    platform, layer = get_layer(session, platform_slug, layer_slug)
+    platform, layer = get_visible_layer(session, actor, platform_slug, layer_slug)
     _open_suggestion_layer(layer, now)
     geometry, properties, theme = parse_feature(body)
     valid = _validated(platform, layer, geometry, properties, theme)
@@ -146,7 +146,7 @@ def _own_submitted(session: Session, actor: Actor, layer: Layer, feature_id: int
 def update_suggestion(session: Session, actor: Actor, platform_slug: str, layer_slug: str, feature_id: int,
                       body: Any, *, now: datetime) -> Shown:
     """Replace the author's own submitted suggestion with the sent Feature (every rule checked again)."""
-    platform, layer = get_layer(session, platform_slug, layer_slug)
+    platform, layer = get_visible_layer(session, actor, platform_slug, layer_slug)
     feature = _own_submitted(session, actor, layer, feature_id, now)
     geometry, properties, theme = parse_feature(body)
     valid = _validated(platform, layer, geometry if geometry is not None else to_shape(feature.geom),
@@ -160,6 +160,6 @@ def update_suggestion(session: Session, actor: Actor, platform_slug: str, layer_
 def withdraw_suggestion(session: Session, actor: Actor, platform_slug: str, layer_slug: str, feature_id: int, *,
                         now: datetime) -> None:
     """Delete the author's own submitted suggestion, with its votes."""
-    _platform, layer = get_layer(session, platform_slug, layer_slug)
+    _platform, layer = get_visible_layer(session, actor, platform_slug, layer_slug)
     session.delete(_own_submitted(session, actor, layer, feature_id, now))
     session.flush()

@@ -12,7 +12,7 @@ from mapsvc.errors import Conflict, Forbidden, NotFound, Unauthorized
 from mapsvc.layers.catalogue import SUGGESTIONS
 from mapsvc.layers.status import REALISED, REJECTED
 from mapsvc.layers.window import window_state
-from mapsvc.services.catalogue import get_layer
+from mapsvc.services.catalogue import get_visible_layer
 from mapsvc.services.permissions import Actor, can_contribute
 from mapsvc.storage import accounts as account_store
 from mapsvc.storage import votes as store
@@ -62,7 +62,7 @@ def cast_vote(session: Session, actor: Actor, platform_slug: str, layer_slug: st
     """Record the actor's vote for a suggestion, within the layer's window and budget."""
     if not can_contribute(actor):
         raise Unauthorized("Log in to vote.")
-    _platform, layer = get_layer(session, platform_slug, layer_slug)
+    _platform, layer = get_visible_layer(session, actor, platform_slug, layer_slug)
     _voting_layer(layer, now)
     feature = _feature(session, layer, feature_id)
     if feature.status in (REJECTED, REALISED):
@@ -86,7 +86,7 @@ def withdraw_vote(session: Session, actor: Actor, platform_slug: str, layer_slug
     """Remove the actor's vote while voting is open."""
     if not can_contribute(actor):
         raise Unauthorized("Log in to withdraw a vote.")
-    _platform, layer = get_layer(session, platform_slug, layer_slug)
+    _platform, layer = get_visible_layer(session, actor, platform_slug, layer_slug)
     _voting_layer(layer, now)
     feature = _feature(session, layer, feature_id)
     if store.remove_vote(session, feature.id, actor.user_id) == 0:
@@ -98,5 +98,5 @@ def my_votes(session: Session, actor: Actor, platform_slug: str, layer_slug: str
     """Return the features the actor supports on a layer and the votes they have left."""
     if not can_contribute(actor):
         raise Unauthorized("Log in to see your votes.")
-    _platform, layer = get_layer(session, platform_slug, layer_slug)
+    _platform, layer = get_visible_layer(session, actor, platform_slug, layer_slug)
     return store.voted_features(session, layer.id, actor.user_id), _left(session, layer, actor.user_id)

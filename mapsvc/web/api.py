@@ -15,6 +15,7 @@ from mapsvc.services import catalogue, features
 from mapsvc.storage import catalogue as store
 from mapsvc.storage.models import Layer, Platform, utcnow
 from mapsvc.web import params
+from mapsvc.web.auth import current_actor
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -86,14 +87,15 @@ def platform(platform: str):
 def layers(platform: str):
     params.reject_unknown(request.args, ())
     found = catalogue.get_platform(_session(), platform)
-    counts = store.feature_counts(_session(), [layer.id for layer in found.layers])
-    return {"platform": found.slug, "layers": [_layer_json(found, layer, counts[layer.id]) for layer in found.layers]}
+    visible = [layer for layer in found.layers if catalogue.may_see(current_actor(), found, layer)]
+    counts = store.feature_counts(_session(), [layer.id for layer in visible])
+    return {"platform": found.slug, "layers": [_layer_json(found, layer, counts[layer.id]) for layer in visible]}
 
 
 @bp.get("/platforms/<platform>/layers/<layer>")
 def layer(platform: str, layer: str):
     params.reject_unknown(request.args, ())
-    found_platform, found = catalogue.get_layer(_session(), platform, layer)
+    found_platform, found = catalogue.get_visible_layer(_session(), current_actor(), platform, layer)
     counts = store.feature_counts(_session(), [found.id])
     return _layer_json(found_platform, found, counts[found.id], detail=True)
 
@@ -107,7 +109,7 @@ def layer_features(platform: str, layer: str):
                                 high=settings["MAX_PAGE_SIZE"])
     offset = params.whole_number(args, "offset", default=0, low=0, high=params.MAX_OFFSET)
     bbox = params.bbox(args)
-    page = features.feature_page(_session(), platform, layer, bbox=bbox, limit=limit, offset=offset)
+    page = features.feature_page(_session(), current_actor(), platform, layer, bbox=bbox, limit=limit, offset=offset)
     links = [{"rel": "self", "type": GEOJSON, "href": _page_url(platform, layer, bbox, limit, offset)}]
     if offset + len(page.items) < page.number_matched:
         links.append({"rel": "next", "type": GEOJSON, "href": _page_url(platform, layer, bbox, limit, offset + limit)})
@@ -132,7 +134,7 @@ def _page_url(platform: str, layer: str, bbox, limit: int, offset: int) -> str:
 @bp.get("/platforms/<platform>/layers/<layer>/features/<feature_id>")
 def feature(platform: str, layer: str, feature_id: str):
     params.reject_unknown(request.args, ())
-    found = features.one_feature(_session(), platform, layer, params.feature_id(feature_id))
+    found = features.one_feature(_session(), current_actor(), platform, layer, params.feature_id(feature_id))
     return _geojson(feature_to_geojson(*found))
 
 

@@ -58,8 +58,6 @@ def layer_export(platform: str, layer: str, fmt: str):
         with database.sessions() as session:
             try:
                 yield from export.stream_export(session, prepared)
-            except GeneratorExit:
-                raise
             except Exception:  # headers are sent: the client sees a cut-off file; say why in the log
                 log.exception("export of %s/%s as %s failed while streaming", prepared.platform, prepared.layer,
                               prepared.options.format.key)

@@ -421,3 +421,10 @@ def assert_same_values(row, record: ExportRecord, *, as_text: bool = False):
             assert math.isclose(got, want), column.name
         else:
             assert got == want, (column.name, got, want)
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS.values()), ids=lambda f: f.key)
+def test_a_geometry_the_schema_does_not_declare_is_refused(tmp_path, fmt):
+    records = point_records() + [ExportRecord(99, ROOF_CW, values(99))]
+    with pytest.raises(ValueError, match="record 99 has Polygon"):
+        b"".join(export_chunks(fmt, records, POINTS))

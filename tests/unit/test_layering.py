@@ -19,6 +19,10 @@ FORBIDDEN = {
 }
 
 
+# Password hashing ships inside werkzeug but is no web code: the accounts service may use it.
+ALLOWED = {"werkzeug.security"}
+
+
 def imports_of(path: Path) -> set[str]:
     names = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -34,7 +38,7 @@ def test_no_upward_imports(package):
     offenders = []
     for path in (PACKAGE / package).rglob("*.py"):
         for name in imports_of(path):
-            if any(name == f or name.startswith(f + ".") for f in FORBIDDEN[package]):
+            if name not in ALLOWED and any(name == f or name.startswith(f + ".") for f in FORBIDDEN[package]):
                 offenders.append(f"{path.relative_to(PACKAGE)} imports {name}")
     assert not offenders, offenders
 

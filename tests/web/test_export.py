@@ -318,3 +318,27 @@ def test_timestamps_are_utc_to_the_millisecond(client, town):
     created = body["features"][0]["properties"]["created_at"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", created)
     assert abs(datetime.fromisoformat(created) - datetime.now(timezone.utc)) < timedelta(hours=1)
+
+
+def test_an_unescaped_plus_in_an_offset_still_reads(sample_client):
+    # "+" in a query string means a space; people paste ISO offsets into URLs anyway.
+    raw = ids_of(sample_client, "poperinge", "charging-requests", "from=2026-10-01T08:00:00+02:00")
+    escaped = ids_of(sample_client, "poperinge", "charging-requests", "from=2026-10-01T06:00:00Z")
+    assert raw.keys() == escaped.keys() and 0 < len(raw) < 150
+
+
+def test_roles_come_from_the_logged_in_account(client, db, people):
+    """The real wiring, no stand-in actor: an API token of testdorp's official opens a non-public layer."""
+    from tests.web.conftest import bearer, set_layer
+
+    set_layer(db, "charging-points", is_public=False)
+    url = f"{BASE}/testdorp/layers/charging-points/export.csv"
+    assert client.get(url).status_code == 403
+    assert client.get(url, headers=bearer(people["resident"])).status_code == 403
+    assert client.get(url, headers=bearer(people["moderator"])).status_code == 403
+    for role in ("official", "admin"):
+        response = client.get(url, headers=bearer(people[role]))
+        assert response.status_code == 200, role
+        assert response.get_data().decode("utf-8-sig").startswith("id,lon,lat,")
+    assert client.get(f"{BASE}/testdorp/layers/unpaving-spots/export.csv?include_moderation=true",
+                      headers=bearer(people["official"])).status_code == 200

@@ -73,3 +73,19 @@ def test_window_can_be_set_and_cleared(client, people):
     body = client.patch(UNPAVING, json={"opens_at": "2026-09-01T00:00:00+02:00", "closes_at": None},
                         headers=bearer(people["admin"])).get_json()
     assert body["opens_at"] == "2026-08-31T22:00:00Z" and body["closes_at"] is None
+
+
+def test_a_non_public_layer_is_only_for_staff(client, db, people):
+    from tests.web.conftest import set_layer
+
+    set_layer(db, "christmas-village", is_public=False)
+    anonymous = client.get(f"{VILLAGE}/features")
+    assert anonymous.status_code == 404 and anonymous.get_json()["error"]["code"] == "unknown_layer"
+    assert "christmas-village" not in anonymous.get_json()["error"]["message"].split("its layers:")[1]
+    for who, status in [("resident", 404), ("manager", 404), ("moderator", 200), ("official", 200), ("admin", 200)]:
+        assert client.get(f"{VILLAGE}/features", headers=bearer(people[who])).status_code == status, who
+        listed = [l["slug"] for l in client.get(f"{PLATFORM}/layers", headers=bearer(people[who])).get_json()["layers"]]
+        assert ("christmas-village" in listed) == (status == 200), who
+    assert client.post(f"{VILLAGE}/features", json={"type": "Feature"}, headers=bearer(people["resident"])
+                       ).status_code == 404
+    assert "Kerstdorp" not in client.get("/").get_data(as_text=True)
