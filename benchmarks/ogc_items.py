@@ -1,15 +1,18 @@
 """Benchmark the OGC API - Features items endpoint against pygeoapi and tipg on the same PostGIS table.
 
-    .venv/bin/python benchmarks/ogc_items.py [--duration 10] [--connections 8] [--workers 4]
+    .venv/bin/python benchmarks/ogc_items.py [--duration 10] [--rounds 3] [--connections 8] [--workers 4]
 
 What it does, all on this machine (loopback only, bounded in time):
 1. starts a throwaway PostGIS cluster with PostgreSQL's default settings (tests.support.postgis);
 2. runs mapsvc's migrations and loads one 100,000-pin layer (the seeded participation simulator on the
    Brussels boundary, spread evenly) into the otherwise empty `features` table;
-3. serves it with mapsvc (gunicorn, sync workers), pygeoapi (gunicorn, its PostgreSQL provider on
-   `features`) and tipg (uvicorn), each with the same number of worker processes;
-4. checks that all three find the same features in a ~2 km box, then loads each with wrk (8 connections)
-   for limit=100 and limit=1000 and prints requests/second, p50 and p99 and mapsvc's ratio to the faster other.
+3. serves it with mapsvc (gunicorn, sync workers), pygeoapi (gunicorn, its PostgreSQL provider) and tipg
+   (uvicorn), each with the same number of worker processes; the other two read `features` through a
+   view without mapsvc's own `bbox` column;
+4. checks that all three find the same features in a ~2.2 km box, then loads each with wrk (8 connections)
+   for limit=100 and limit=1000, in interleaved rounds so that other load on the machine hits all three
+   alike, and prints the medians of requests/second, p50 and p99, the CPU time per request of the server
+   and of PostgreSQL (from /proc), and mapsvc's ratio to the faster of the other two.
 
 pygeoapi and tipg live in their own venvs under /tmp/bench-venv (created on first run from PyPI), so
 they never touch the project's dependencies. wrk comes from Debian (`apt-get install wrk`).
@@ -23,6 +26,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,6 +42,7 @@ BENCH_VENVS = Path(os.environ.get("MAPSVC_BENCH_VENVS", "/tmp/bench-venv"))
 OTHERS = {"pygeoapi": ["pygeoapi", "psycopg2-binary", "pygeofilter", "sqlalchemy", "geoalchemy2", "gunicorn"],
           "tipg": ["tipg", "uvicorn"]}
 N_PINS = 100_000
+OTHERS_TABLE = "features_plain"
 # A box of about 2.2 km x 2.2 km in the centre of Brussels (the pins are spread evenly over the region).
 CENTRE = (4.3560, 50.8460)
 HALF_SIDE_M = 1100
@@ -95,6 +100,12 @@ def load_layer(url: str) -> None:
                  "updated_at": p.created_at} for p in pins)
         insert_features(session, layer.id, rows)
     with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        # pygeoapi and tipg serve every column of a table; the view shows them `features` without mapsvc's
+        # bbox column (migration 0003), so they neither carry it in their output nor read it. Queries on the
+        # view are queries on the table, with the same indexes.
+        conn.execute(text(f"CREATE VIEW {OTHERS_TABLE} AS SELECT id, layer_id, geom, properties, theme, status, "
+                          "official_answer, source, source_ref, is_demo, author_id, created_at, updated_at "
+                          "FROM features"))
         conn.execute(text("VACUUM ANALYZE"))
         settings = {name: conn.execute(text(f"SHOW {name}")).scalar()
                     for name in ("jit", "max_parallel_workers_per_gather", "shared_buffers", "work_mem")}
@@ -137,7 +148,7 @@ resources:
         data: {{host: {url.host}, port: {url.port}, dbname: {url.database}, user: {url.username},
                password: '', search_path: [public]}}
         id_field: id
-        table: features
+        table: {OTHERS_TABLE}
         geom_field: geom
 """
     (workdir / "pygeoapi.yml").write_text(config)
@@ -158,6 +169,39 @@ def wait_for(url: str, timeout: float = 60.0) -> dict:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.3)
+
+
+def _cpu_seconds(root: int) -> float:
+    """Return the CPU time (user + system) used so far by a process and all its descendants."""
+    children: dict[int, list[int]] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        children.setdefault(int(fields[1]), []).append(pid)
+        times[pid] = (int(fields[11]) + int(fields[12])) / tick
+    total, stack = 0.0, [root]
+    while stack:
+        pid = stack.pop()
+        total += times.get(pid, 0.0)
+        stack += children.get(pid, [])
+    return total
+
+
+def _postmaster_pid(port: int) -> int:
+    """Find the PostgreSQL server listening on `port` (its backends are its children)."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"/postgres") and str(port).encode() in argv:
+            return int(cmdline.parent.name)
+    raise RuntimeError(f"no postgres process for port {port}")
 
 
 def run_wrk(url: str, seconds: int, connections: int) -> dict[str, float]:
@@ -181,6 +225,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per measurement")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=4, help="worker processes per server")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the table shows medians")
     parser.add_argument("--only", choices=("mapsvc", "pygeoapi", "tipg"), action="append")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -212,9 +257,11 @@ def main() -> int:
                       str(args.workers), "--port", str(ports.get("tipg")), "--log-level", "warning"],
                      {**os.environ, "DATABASE_URL": f"postgresql://{db.username}@{db.host}:{db.port}/{db.database}",
                       "TIPG_MAX_FEATURES_PER_QUERY": "1000", "TIPG_DEFAULT_FEATURES_LIMIT": "100"},
-                     f"/collections/public.features/items?bbox={bbox}"),
+                     f"/collections/public.{OTHERS_TABLE}/items?bbox={bbox}"),
         }
-        results: dict[tuple[str, int], dict] = {}
+        targets: dict[tuple[str, int], str] = {}
+        counts: dict[tuple[str, int], tuple] = {}
+        processes: dict[str, int] = {}
         for name in servers:
             argv, env, path = commands[name]
             if name == "pygeoapi":
@@ -222,31 +269,50 @@ def main() -> int:
             log = open(workdir / f"{name}.log", "w")
             server = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
             stack.callback(lambda s=server: (s.terminate(), s.wait(timeout=20)))
-            base = f"http://127.0.0.1:{ports[name]}"
+            processes[name] = server.pid
             for limit in (100, 1000):
-                target = f"{base}{path}&limit={limit}"
+                targets[(name, limit)] = f"http://127.0.0.1:{ports[name]}{path}&limit={limit}"
                 try:
-                    body = wait_for(target)
+                    body = wait_for(targets[(name, limit)])
                 except OSError as exc:
                     print(f"{name} did not answer ({exc}); its log:\n{(workdir / f'{name}.log').read_text()[-3000:]}")
                     raise
-                counts = (body.get("numberMatched"), len(body["features"]))
-                run_wrk(target, 2, args.connections)  # warm-up: connection pools, prepared statements
-                results[(name, limit)] = {**run_wrk(target, args.duration, args.connections), "counts": counts}
-                print(f"{name:9} limit {limit:5}: {results[(name, limit)]}", flush=True)
+                counts[(name, limit)] = (body.get("numberMatched"), len(body["features"]))
+                if limit == 100:
+                    print(f"{name}: {len(json.dumps(body)) // 1024} KiB for 100 features; properties: "
+                          f"{', '.join(body['features'][0]['properties'])}", flush=True)
+                run_wrk(targets[(name, limit)], 2, args.connections)  # warm-up: pools, prepared statements
+        postmaster = _postmaster_pid(db.port)
+        runs: dict[tuple[str, int], list[dict]] = {key: [] for key in targets}
+        for round_ in range(args.rounds):  # interleaved, so background load on the machine hits all alike
+            order = servers[round_ % len(servers):] + servers[:round_ % len(servers)]
+            for name in order:
+                for limit in (100, 1000):
+                    before = (_cpu_seconds(processes[name]), _cpu_seconds(postmaster))
+                    measured = run_wrk(targets[(name, limit)], args.duration, args.connections)
+                    requests = measured["rps"] * args.duration
+                    measured["server_cpu_ms"] = (_cpu_seconds(processes[name]) - before[0]) / requests * 1000
+                    measured["db_cpu_ms"] = (_cpu_seconds(postmaster) - before[1]) / requests * 1000
+                    runs[(name, limit)].append(measured)
+                    print(f"round {round_ + 1} {name:9} limit {limit:5}: " +
+                          ", ".join(f"{k} {v:.1f}" for k, v in measured.items()), flush=True)
+        results = {key: {**{k: statistics.median(r[k] for r in found) for k in found[0]}, "counts": counts[key]}
+                   for key, found in runs.items()}
         report(results, servers, bbox, args)
     return 0
 
 
 def report(results: dict, servers: list[str], bbox: str, args) -> None:
     """Print the table and the ratios; fail loudly when the servers disagree on the features."""
-    print(f"\nbox {bbox}; {args.connections} connections, {args.duration} s each, {args.workers} workers per "
-          f"server; {os.cpu_count()} cores shared by wrk, the servers and PostgreSQL (default settings)\n")
-    print(f"{'server':10} {'limit':>5} {'matched':>8} {'returned':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
-    for (name, limit), r in results.items():
+    print(f"\nbox {bbox}; wrk with {args.connections} connections, {args.duration} s per run, median of {args.rounds} "
+          f"interleaved rounds; {args.workers} worker processes per server; {os.cpu_count()} cores shared by wrk, "
+          f"the servers and PostgreSQL (default settings)\n")
+    print(f"{'server':10} {'limit':>5} {'matched':>8} {'returned':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'server CPU ms/req':>18} {'PostgreSQL CPU ms/req':>22}")
+    for (name, limit), r in sorted(results.items(), key=lambda item: (item[0][1], item[0][0])):
         matched, returned = r["counts"]
         print(f"{name:10} {limit:5} {matched if matched is not None else '-':>8} {returned:8} {r['rps']:8.1f} "
-              f"{r['p50']:8.2f} {r['p99']:8.2f}")
+              f"{r['p50']:8.2f} {r['p99']:8.2f} {r['server_cpu_ms']:18.2f} {r['db_cpu_ms']:22.2f}")
     for limit in (100, 1000):
         counts = {results[(n, limit)]["counts"][1] for n in servers}
         if len(counts) > 1:

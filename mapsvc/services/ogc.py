@@ -56,7 +56,7 @@ def find_collection(session: Session, cid: str) -> tuple[Platform, Layer]:
     platform_slug, _, layer_slug = cid.partition(".")
     found = store.find_public_layer(session, platform_slug, layer_slug) if layer_slug else None
     if found is None:
-        known = ", ".join(collection_id(p, l) for p, l in store.public_layers(session)) or "none yet"
+        known = ", ".join(collection_id(p, layer) for p, layer in store.public_layers(session)) or "none yet"
         raise OGCNotFound(f"No collection {cid[:130]!r}; the collections are: {known}.")
     return found
 
@@ -148,7 +148,7 @@ def collections(session: Session, base: str, *, as_html: bool = False) -> dict[s
     extents, counts = store.layer_extents(session, ids), feature_counts(session, ids)
     return {
         "links": _self_links(base, "/collections", "Collections", as_html),
-        "collections": [_collection(base, p, l, extents[l.id], counts[l.id]) for p, l in found],
+        "collections": [_collection(base, p, layer, extents[layer.id], counts[layer.id]) for p, layer in found],
     }
 
 
@@ -175,6 +175,14 @@ def queryables_schema(session: Session, base: str, cid: str) -> dict[str, Any]:
     }
 
 
+def _find_brief(session: Session, cid: str) -> store.LayerBrief:
+    platform_slug, _, layer_slug = cid.partition(".")
+    found = store.public_layer_brief(session, platform_slug, layer_slug) if layer_slug else None
+    if found is None:
+        find_collection(session, cid)  # raises the 404 that lists the collections
+    return found
+
+
 @dataclass(frozen=True)
 class ItemsResponse:
     """An items or item response: the GeoJSON text, the CRS it is in, and its links (for HTML too)."""
@@ -189,45 +197,42 @@ class ItemsResponse:
 def items(session: Session, base: str, cid: str, args: Mapping[str, str], *, default_limit: int, max_limit: int,
           as_html: bool = False) -> ItemsResponse:
     """Return a page of a collection's features as a GeoJSON FeatureCollection, with paging links."""
-    platform, layer = find_collection(session, cid)
+    layer = _find_brief(session, cid)
     query = parse_items_query(args, layer.property_schema, default_limit=default_limit, max_limit=max_limit)
     page = store.render_page(session, layer, query)
     path = f"/collections/{quote(cid)}/items"
     kept = {k: v for k, v in args.items() if k not in PAGING_PARAMETERS and k != "f"}
-    here = {**kept, "limit": query.limit}
-    if query.offset:
-        here["offset"] = query.offset
-    for cursor in ("after", "before"):
-        if getattr(query, cursor) is not None:
-            here[cursor] = getattr(query, cursor)
+    # The filters are encoded once; each link adds its page and format.
+    prefix = base + path + "?" + (urlencode(kept) + "&" if kept else "") + f"limit={query.limit}"
+    here = prefix + "".join(f"&{name}={getattr(query, name)}" for name in ("offset", "after", "before")
+                            if getattr(query, name))
     own, other = ("html", "json") if as_html else ("json", "html")
+    media = HTML if as_html else GEOJSON
     links = [
-        _link(_url(base, path, {**here, "f": own}), "self", HTML if as_html else GEOJSON, "This page"),
-        _link(_url(base, path, {**here, "f": other}), "alternate", GEOJSON if as_html else HTML, "This page"),
+        _link(f"{here}&f={own}", "self", media, "This page"),
+        _link(f"{here}&f={other}", "alternate", GEOJSON if as_html else HTML, "This page"),
         _link(_url(base, f"/collections/{quote(cid)}", {"f": "json"}), "collection", JSON, "The collection"),
     ]
-    for rel, cursor, value, has in (("next", "after", page.last_id, page.has_next),
-                                    ("prev", "before", page.first_id, page.has_prev)):
-        if has and value is not None:
-            links.append(_link(_url(base, path, {**kept, "limit": query.limit, cursor: value, "f": own}), rel,
-                               HTML if as_html else GEOJSON, "Next page" if rel == "next" else "Previous page"))
+    if page.has_next and page.last_id is not None:
+        links.append(_link(f"{prefix}&after={page.last_id}&f={own}", "next", media, "Next page"))
+    if page.has_prev and page.first_id is not None:
+        links.append(_link(f"{prefix}&before={page.first_id}&f={own}", "prev", media, "Previous page"))
     if query.offset and page.returned == 0 and page.matched:  # an offset past the end: offer a way back
-        back = {**kept, "limit": query.limit, "offset": max(0, min(query.offset, page.matched) - query.limit)}
-        links.append(_link(_url(base, path, {**back, "f": own}), "prev", HTML if as_html else GEOJSON,
-                           "Previous page"))
+        back = max(0, min(query.offset, page.matched) - query.limit)
+        links.append(_link(f"{prefix}&offset={back}&f={own}", "prev", media, "Previous page"))
     head = {"type": "FeatureCollection", "numberMatched": page.matched, "numberReturned": page.returned,
             "timeStamp": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "links": links}
     if layer.attribution:
         head["attribution"] = layer.attribution
     text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))
     body = text[:-1] + ',"features":[' + page.features_text + "]}"
-    return ItemsResponse(body, query.crs, links, cid, f"{layer.title_nl} – {platform.name_nl}")
+    return ItemsResponse(body, query.crs, links, cid, f"{layer.title_nl} – {layer.platform_name_nl}")
 
 
 def item(session: Session, base: str, cid: str, raw_id: str, args: Mapping[str, str], *,
          as_html: bool = False) -> ItemsResponse:
     """Return one feature of a collection, or raise a 404."""
-    platform, layer = find_collection(session, cid)
+    layer = _find_brief(session, cid)
     reject_unknown(args, ("f", "crs"))
     crs = CRS84
     if "crs" in args:
@@ -249,4 +254,4 @@ def item(session: Session, base: str, cid: str, raw_id: str, args: Mapping[str, 
         _link(_url(base, f"/collections/{quote(cid)}", {"f": "json"}), "collection", JSON, "The collection"),
     ]
     body = page.features_text[:-1] + ',"links":' + json.dumps(links, ensure_ascii=False, separators=(",", ":")) + "}"
-    return ItemsResponse(body, crs, links, cid, f"{layer.title_nl} – {platform.name_nl}")
+    return ItemsResponse(body, crs, links, cid, f"{layer.title_nl} – {layer.platform_name_nl}")

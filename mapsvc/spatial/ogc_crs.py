@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,11 +129,3 @@ def _round(coords: Any, digits: int) -> Any:
         return [round(v, digits) for v in coords]
     return [_round(c, digits) for c in coords]
 
-
-def bbox_in(bbox: Sequence[float], crs_uri: str) -> list[float]:
-    """Return a lon/lat bbox as the bbox of its outline in `crs_uri` (for extents shown in that system)."""
-    code = epsg_of(crs_uri)
-    if code is None:
-        return [round(v, 7) for v in bbox]
-    xs, ys = from_wgs84(code).transform(*zip(*_densified_ring(*bbox)))
-    return [round(min(xs), 2), round(min(ys), 2), round(max(xs), 2), round(max(ys), 2)]

@@ -17,6 +17,16 @@ log = logging.getLogger(__name__)
 bp = Blueprint("ogc", __name__, url_prefix="/ogc", template_folder="templates")
 
 
+@bp.app_template_filter("ogc_value")
+def _ogc_value(value) -> str:
+    """Show a property in the HTML pages: yes/no in Dutch, nothing for null."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    return str(value)
+
+
 def _base() -> str:
     return url_for("ogc.landing", _external=True).rstrip("/")
 
