@@ -41,17 +41,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     _register_errors(app)
 
-    from mapsvc.web import api, contributions, pages
+    from mapsvc.web import api, contributions, maps, ogc, pages, ranking
+    from mapsvc.web import export as export_views
     from mapsvc.web.auth import init_auth
 
     init_auth(app)
 
-    app.register_blueprint(api.bp)
-    app.register_blueprint(contributions.bp)
-    from mapsvc.web import export as export_views
-    app.register_blueprint(export_views.bp)
-    app.register_blueprint(__import__("mapsvc.web.ogc", fromlist=["bp"]).bp)  # OGC API - Features at /ogc
-    app.register_blueprint(__import__("mapsvc.web.maps", fromlist=["bp"]).bp)  # map pages, embeds, pins
+    app.register_blueprint(api.bp)             # the JSON API of platforms, layers and features
+    app.register_blueprint(contributions.bp)   # pins, votes, settings
+    app.register_blueprint(export_views.bp)    # file exports
+    app.register_blueprint(ogc.bp)             # OGC API - Features at /ogc
+    app.register_blueprint(maps.bp)            # map pages, embeds, pins per view
+    app.register_blueprint(ranking.bp)         # rankings, rollout, dashboards
     app.register_blueprint(pages.bp)
     return app
 

@@ -33,8 +33,11 @@ from scipy.spatial import cKDTree
 
 _SMALL_PAIR = 64            # cell pairs with at most this many point pairs are checked exhaustively
 _CHUNK = 4_000_000          # point pairs per vectorised batch
-# Offsets to the neighbouring cells that can hold a point within eps, one of each symmetric pair.
-_HALF_OFFSETS = tuple((dx, dy) for dx in range(0, 3) for dy in range(-2, 3) if dx > 0 or dy > 0)
+# Offsets to the neighbouring cells that can hold a point within eps, one of each symmetric pair:
+# the four touching cells first; the farther ones are only checked where those left components apart.
+_HALF_OFFSETS = sorted(((dx, dy) for dx in range(0, 3) for dy in range(-2, 3) if dx > 0 or dy > 0),
+                       key=lambda o: max(abs(o[0]), abs(o[1])))
+_TOUCHING = 4
 
 
 @dataclass(frozen=True)
@@ -103,12 +106,18 @@ def _connect(xy: np.ndarray, key: np.ndarray, eps: float, side: float, width: in
     n_cells = len(cells)
     edges_a, edges_b, hard = [], [], []
     eps2 = eps * eps
-    for dx, dy in _HALF_OFFSETS:
+    comp = None
+    for k, (dx, dy) in enumerate(_HALF_OFFSETS):
+        if k == _TOUCHING:
+            comp = _components(edges_a, edges_b, n_cells)
         a = np.arange(n_cells)
         b = np.searchsorted(cells, cells + dx * width + dy)
         found = b < n_cells
         found[found] = cells[b[found]] == cells[found] + dx * width + dy
         a, b = a[found], b[found]
+        if comp is not None:                        # already joined through touching cells
+            apart = comp[a] != comp[b]
+            a, b = a[apart], b[apart]
         pairs = count[a] * count[b]
         small = pairs <= _SMALL_PAIR
         linked = _any_pair_within(xy, start, count, a[small], b[small], eps2)
@@ -123,14 +132,19 @@ def _connect(xy: np.ndarray, key: np.ndarray, eps: float, side: float, width: in
             edges_a.append(big_a[ok])
             edges_b.append(big_b[ok])
             hard.append(np.column_stack((big_a[~ok], big_b[~ok])))
-    ea, eb = np.concatenate(edges_a), np.concatenate(edges_b)
-    graph = coo_matrix((np.ones(len(ea), np.int8), (ea, eb)), shape=(n_cells, n_cells))
-    _, comp = connected_components(graph, directed=False)
+    comp = _components(edges_a, edges_b, n_cells)
     if hard:
         comp = _settle_hard_pairs(xy, start, count, comp, np.concatenate(hard), eps)
     out = np.empty(len(xy), np.int64)
     out[order] = np.repeat(comp, count)
     return out
+
+
+def _components(edges_a: list, edges_b: list, n_cells: int) -> np.ndarray:
+    """Connected components of the cells under the edges found so far."""
+    ea, eb = np.concatenate(edges_a), np.concatenate(edges_b)
+    graph = coo_matrix((np.ones(len(ea), np.int8), (ea, eb)), shape=(n_cells, n_cells))
+    return connected_components(graph, directed=False)[1]
 
 
 def _centre(cells: np.ndarray, side: float, width: int) -> np.ndarray:

@@ -17,13 +17,16 @@ that many different residents back; ``SupportRule`` holds the numbers):
 3. **A burst counts as one person.** Order a place's new-account supporters by their first contribution
    there; at least 5 of them in a row with at most 10 minutes between one and the next form a burst,
    which counts 0.25 each but at most 1 in total.
-4. **Votes whose link to the voter was dropped** (retention, a deleted account) cannot be told apart:
-   a place counts the largest number of them on any one of its pins (certainly that many people), at 1.
+4. **People who cannot be told apart count as few as they can be.** Votes whose link to the voter was
+   dropped (retention, a deleted account) count as the largest number of them on any one of the place's
+   pins (certainly that many people); pins without a known author (imported, or the account is gone)
+   as one person, however many there are. A place counts the larger of the two, at weight 1.
 
 ``score`` is the sum of those weights. Beside it each place carries the raw counts an official can
 check it against: pins, votes, voters, authors, people (distinct supporters), new-account people, people
-in bursts and unlinked votes. Places are ordered by score, then people (both descending), then their
-lowest pin id. Pins are sorted by id first, so the same pins and votes in any order give the same ranking.
+in bursts and unlinked votes. Places are ordered by score, then people, then pins (all descending), then
+their lowest pin id. Pins are sorted by id first, so the same pins and votes in any order give the same
+ranking.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import shapely
 
 from mapsvc.spatial.crs import LAMBERT72, from_wgs84, to_wgs84
 from mapsvc.suggest.clustering import dbscan
+from mapsvc.suggest.hulls import buffered_hulls
 
 UNKNOWN = np.iinfo(np.int64).min     # an unknown time, in epoch seconds
 NOBODY = -1                          # no author, or a vote whose voter link was dropped
@@ -49,6 +53,14 @@ class SupportRule:
     burst_gap_minutes: float = 10.0
     burst_min_people: int = 5
     burst_cap: float = 1.0
+
+    def summary(self) -> str:
+        """Say the rule in one paragraph, for the API and the dashboard."""
+        return (f"score = the distinct people (authors and voters) behind a place, each counted once; an account "
+                f"younger than {self.new_account_hours:g} h when it contributed counts {self.new_account_weight:g}; "
+                f"{self.burst_min_people} or more such accounts arriving at most {self.burst_gap_minutes:g} minutes "
+                f"apart form a burst that counts at most {self.burst_cap:g}; unlinked votes and pins without a known "
+                "author count as the fewest people they can be.")
 
 
 def epoch_seconds(values, n: int) -> np.ndarray:
@@ -99,7 +111,8 @@ class Pins:
             object.__setattr__(self, name, _column(epoch_seconds(getattr(self, name), n), n, name, np.int64, 0))
         if (self.author < NOBODY).any():
             raise ValueError("author ids must be >= 0 (or NOBODY)")
-        if len(np.unique(self.id)) != n:
+        increasing = n < 2 or bool((np.diff(self.id) > 0).all())      # as storage reads them: cheap check
+        if not increasing and len(np.unique(self.id)) != n:
             raise ValueError("pin ids must be unique")
         if not (np.isfinite(self.lon).all() and np.isfinite(self.lat).all()):
             raise ValueError("pin coordinates must be finite lon/lat")
@@ -171,6 +184,8 @@ def select_pins(pins: Pins, *, statuses=(), themes=(), created_from=None, create
         keep &= pins.created_at >= epoch_seconds([created_from], 1)[0]
     if created_to is not None:
         keep &= pins.created_at < epoch_seconds([created_to], 1)[0]
+    if keep.all() and (np.diff(pins.id) > 0).all():       # storage reads them in id order already
+        return pins
     index = np.flatnonzero(keep)
     return pins.take(index[np.argsort(pins.id[index], kind="stable")])
 
@@ -222,7 +237,7 @@ def _ranked(pins, votes, place, x, y, n_clusters, rule, hull_buffer_m, limit) ->
     s = support(pins, votes, place, n_places, rule)
     first_id = np.full(n_places, np.iinfo(np.int64).max)
     np.minimum.at(first_id, place, pins.id)
-    order = np.lexsort((first_id, -s["people"], -s["score"]))
+    order = np.lexsort((first_id, -s["pins"], -s["people"], -s["score"]))
     if limit is not None:
         order = order[:max(int(limit), 0)]
     return _places(pins, place, x, y, order, n_clusters, s, hull_buffer_m)
@@ -254,8 +269,10 @@ def support(pins: Pins, votes: Votes, place: np.ndarray, n_places: int, rule: Su
         return np.bincount(where, weights=weights, minlength=n_places)
 
     new_place, burst_place, new_weight = _new_accounts(sup_place[sup_new], sup_first[sup_new], rule)
+    # People who cannot be told apart (rule 4): the fewest they can be.
     unlinked = np.zeros(n_places, np.int64)
     np.maximum.at(unlinked, place, np.bincount(v_pin[~linked], minlength=len(pins)))
+    unlinked = np.maximum(unlinked, count(place[~authored]) > 0)
     is_vote = order >= authored.sum()                   # contributions were authored pins, then votes
     return {
         "score": count(sup_place[~sup_new]) + count(new_place, new_weight) + unlinked,
@@ -307,10 +324,7 @@ def _places(pins, place, x, y, order, n_clusters, s, hull_buffer_m) -> list[Plac
     cy = np.bincount(dense, weights=y[members]) / n
     back = to_wgs84(LAMBERT72)
     lon, lat = back.transform(cx, cy)
-    offsets = np.r_[0, np.cumsum(n)]
-    hulls = shapely.convex_hull(shapely.from_ragged_array(
-        shapely.GeometryType.MULTIPOINT, np.column_stack((x[members], y[members])), (offsets,)))
-    hulls = shapely.transform(shapely.buffer(hulls, hull_buffer_m, quad_segs=4),
+    hulls = shapely.transform(buffered_hulls(x[members], y[members], n, hull_buffer_m),
                               lambda c: np.column_stack(back.transform(c[:, 0], c[:, 1])))
     area = pins.area_m2[members]
     areas = np.bincount(dense, weights=np.nan_to_num(area))

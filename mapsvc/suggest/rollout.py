@@ -18,7 +18,7 @@ from __future__ import annotations
 import heapq
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.sparse import bmat, csr_matrix, identity
@@ -234,22 +234,32 @@ def solve_exact(requests: Points, existing: Points, candidates: Points, *, radiu
     """Solve the MCLP with HiGHS: (site ids, newly covered demand, proven optimal, relative gap)."""
     check_inputs(requests, candidates, radius_m, n_sites, 1)
     cov = _coverage(requests, existing, candidates, float(radius_m))
-    chosen, value, optimal, gap = _mclp(cov, n_sites, time_limit_s)
+    solved = _mclp(cov, n_sites, time_limit_s)
+    if solved is None:
+        raise RuntimeError(f"HiGHS found no solution within {time_limit_s:g} s")
+    chosen, value, optimal, gap = solved
     return tuple(candidates.id[chosen].tolist()), value, optimal, gap
 
 
 def _with_exact(plan: RolloutPlan, cov: _Coverage, candidates: Points, n_sites: int, limit: float) -> RolloutPlan:
     start = time.perf_counter()
-    chosen, value, optimal, gap = _mclp(cov, n_sites, limit)
+    solved = _mclp(cov, n_sites, limit)
+    if solved is None:
+        return replace(plan, note=plan.note + f" The exact model found no solution within {limit:g} s.")
+    chosen, value, optimal, gap = solved
     greedy = sum(s.new_demand for s in plan.sites)
     exact = ExactSolution(site_ids=tuple(candidates.id[chosen].tolist()), new_demand=value, optimal=optimal,
                           gap=gap, greedy_ratio=greedy / value if value > 0 else 1.0,
                           seconds=time.perf_counter() - start)
-    return RolloutPlan(**{**plan.__dict__, "exact": exact})
+    return replace(plan, exact=exact)
 
 
-def _mclp(cov: _Coverage, n_sites: int, time_limit_s: float) -> tuple[np.ndarray, float, bool, float]:
-    """Build the sparse MCLP (only useful candidates and reachable open requests) and solve it with HiGHS."""
+def _mclp(cov: _Coverage, n_sites: int, time_limit_s: float) -> tuple[np.ndarray, float, bool, float] | None:
+    """Build the sparse MCLP (only useful candidates and reachable open requests) and solve it with HiGHS.
+
+    Returns (chosen candidates, newly covered demand, proven optimal, relative gap), or None when HiGHS
+    has no solution at the time limit.
+    """
     import highspy
 
     m = cov.matrix
@@ -282,9 +292,10 @@ def _mclp(cov: _Coverage, n_sites: int, time_limit_s: float) -> tuple[np.ndarray
     solver.passModel(lp)
     solver.run()
     status = solver.getModelStatus()
-    solution = np.asarray(solver.getSolution().col_value)
-    if len(solution) < n_x:
-        raise RuntimeError(f"HiGHS found no solution: {solver.modelStatusToString(status)}")
+    result = solver.getSolution()
+    solution = np.asarray(result.col_value)
+    if not result.value_valid or len(solution) < n_x:
+        return None
     chosen = useful[np.flatnonzero(solution[:n_x] > 0.5)]
     value = float(cov.weight[np.unique(m[chosen].indices)].sum()) if len(chosen) else 0.0
     optimal = status == highspy.HighsModelStatus.kOptimal

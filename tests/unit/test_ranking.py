@@ -156,13 +156,14 @@ def test_fresh_accounts_at_a_normal_pace_count_a_quarter_each():
     when = T0 + np.arange(8) * HOUR                                             # an hour apart: no burst
     votes = vote_table([(1, 50 + k, t, t - 60) for k, t in enumerate(when)])
     place = rank_hotspots(pins, votes)[0]
-    assert (place.people, place.new_account_people, place.burst_people, place.score) == (8, 8, 0, 2.0)
+    # 8 new accounts at 0.25, plus the unknown author(s) of the pins as one person.
+    assert (place.people, place.new_account_people, place.burst_people, place.score) == (9, 8, 0, 3.0)
 
 
 def test_a_new_account_that_comes_back_later_counts_in_full():
     pins = make_pins(spot((0, 0), 3), authors=[NOBODY] * 3)
     votes = vote_table([(1, 7, T0, T0 - 60), (2, 7, T0 + 3 * DAY, T0 - 60)])
-    assert rank_hotspots(pins, votes)[0].score == 1.0
+    assert rank_hotspots(pins, votes)[0].score == 1.0 + 1.0          # account 7, and the unknown author
 
 
 def test_fresh_authors_are_new_accounts_too():
@@ -183,6 +184,14 @@ def test_unlinked_votes_count_the_most_on_one_pin():
     assert (place.votes, place.unlinked_votes, place.people, place.score) == (8, 8, 5, 5)
 
 
+def test_pins_without_author_count_as_one_person_per_place():
+    pins = make_pins(spot((0, 0), 4), authors=[NOBODY] * 4)
+    place, = rank_hotspots(pins)
+    assert (place.pins, place.authors, place.people, place.score) == (4, 0, 1, 1.0)
+    mixed, = rank_hotspots(make_pins(spot((0, 0), 3), authors=[NOBODY, 5, 6]))
+    assert (mixed.authors, mixed.people, mixed.score) == (2, 3, 3.0)
+
+
 def test_the_rule_numbers_are_parameters():
     pins = make_pins(spot((0, 0), 3), authors=[1, 2, 3], since=np.full(3, T0 - 60))
     rule = SupportRule(new_account_hours=0.01, new_account_weight=0.5)
@@ -192,13 +201,15 @@ def test_the_rule_numbers_are_parameters():
 
 # ---- ties, filters, variants, edge cases -----------------------------------------------------------
 
-def test_ties_go_to_more_people_then_the_lowest_pin_id():
+def test_ties_go_to_more_people_then_more_pins_then_the_lowest_pin_id():
     a = make_pins(spot((0, 0), 1), authors=[1], first_id=7)
     b = make_pins(spot((500, 0), 1), authors=[2], first_id=3)
     c = make_pins(spot((1000, 0), 4), authors=[3, 3, 3, 3], since=np.full(4, T0 - 60), first_id=20)
+    d = make_pins(spot((2000, 0), 3), authors=[9, 9, 9], first_id=30)
     votes = vote_table([(20, 4, T0, T0 - 60), (21, 5, T0, T0 - 60), (22, 6, T0, T0 - 60)])
-    ranking = rank_hotspots(join(a, b, c), votes)
-    assert [p.pin_ids[0] for p in ranking] == [20, 3, 7]        # 1.0 with 4 people, then 1.0 by pin id
+    ranking = rank_hotspots(join(a, b, c, d), votes)
+    # All score 1.0: 4 new accounts first (more people), then 3 pins of one person, then by pin id.
+    assert [p.pin_ids[0] for p in ranking] == [20, 30, 3, 7]
 
 
 def test_filters_drop_pins_and_their_votes():
