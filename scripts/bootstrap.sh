@@ -2,7 +2,7 @@
 # Prepare everything mapsvc needs: system packages and the Python venv at .venv.
 #
 #   scripts/bootstrap.sh          what running the service needs (SpatiaLite)
-#   scripts/bootstrap.sh --test   also PostgreSQL + PostGIS 3 (throwaway test clusters) and gdal-bin
+#   scripts/bootstrap.sh --test   also PostgreSQL + PostGIS 3 (throwaway test clusters), gdal-bin and chromium
 #
 # Safe to run repeatedly: installs only missing system packages, and skips `pip install` while
 # pyproject.toml is unchanged (its sha256 is kept in .venv/.mapsvc-installed).
@@ -79,8 +79,9 @@ NEEDED=(libsqlite3-mod-spatialite)
 HINT="SpatiaLite's mod_spatialite"
 if [[ "$WITH_TEST" -eq 1 ]]; then
     PG_MAJOR="$(pg_major)"
-    NEEDED+=(postgresql "postgresql-$PG_MAJOR-postgis-3" gdal-bin)
-    HINT+=", PostgreSQL $PG_MAJOR + PostGIS 3, GDAL command-line tools (ogrinfo/ogr2ogr)"
+    # chromium: Debian's browser for the Playwright tests (never `playwright install`; GEOSTACK.md trap 5).
+    NEEDED+=(postgresql "postgresql-$PG_MAJOR-postgis-3" gdal-bin chromium)
+    HINT+=", PostgreSQL $PG_MAJOR + PostGIS 3, GDAL command-line tools (ogrinfo/ogr2ogr), Chromium at /usr/bin/chromium"
 fi
 
 MISSING=()
@@ -93,6 +94,7 @@ else
     if [[ "$WITH_TEST" -eq 1 ]]; then
         have_postgis || MISSING+=(postgresql "postgresql-$PG_MAJOR-postgis-3")
         command -v ogrinfo >/dev/null 2>&1 || MISSING+=(gdal-bin)
+        [[ -x /usr/bin/chromium ]] || MISSING+=(chromium)
     fi
 fi
 

@@ -130,9 +130,9 @@ LAYER_SPECS: dict[str, LayerSpec] = {
             slug="solar-roofs", kind=SUGGESTIONS, geometry_type=POINT_OR_POLYGON,
             title=_label("Daken voor zonnepanelen", "Toits pour panneaux solaires", "Roofs for solar panels"),
             description=_label(
-                "Stel een dak voor zonnepanelen voor: teken de dakvorm of zet een punt op het dak.",
-                "Proposez un toit pour des panneaux solaires : dessinez le toit ou placez un point dessus.",
-                "Suggest a roof for solar panels: draw the roof outline or drop a point on the roof."),
+                "Stel een dak voor zonnepanelen voor: zet een punt op het dak.",
+                "Proposez un toit pour des panneaux solaires : placez un point sur le toit.",
+                "Suggest a roof for solar panels: drop a point on the roof."),
             fields=SUGGESTION_TEXT + [
                 {"name": "roof_type", "type": "enum", "choices": ["flat", "pitched"],
                  "label": _label("Daktype", "Type de toit", "Roof type"),

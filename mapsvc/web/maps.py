@@ -98,9 +98,12 @@ def _map_page(template: str, platform: Platform, layers: list[Layer], *, embed: 
                                  for layer in layers],
         "messages": messages(DEFAULT_LANGUAGE),
     }
+    # The first view's pins are requested by a small script in the page's head, while Leaflet still loads.
+    prefetch = {"lat": platform.view_lat, "lon": platform.view_lon, "zoom": platform.view_zoom,
+                "urls": {item["slug"]: item["pinsUrl"] for item in config["layers"]}}
     demo = sum(counts[layer.id][1] for layer in layers)
     return render_template(template, platform=platform, layers=layers, counts=counts, colours=colours,
-                           built=built, config=config, user=user, demo_count=demo, text=text,
+                           built=built, config=config, prefetch=prefetch, user=user, demo_count=demo, text=text,
                            tiles_configured=bool(settings["TILE_URL"]), **context)
 
 
@@ -109,7 +112,8 @@ def platform_map(platform: str):
     params.reject_unknown(request.args, ())
     found = catalogue.get_platform(g.db_session, platform)
     layers = [layer for layer in found.layers if layer.is_public]
-    return _map_page("platform_map.html", found, layers, embed=False)
+    return _map_page("platform_map.html", found, layers, embed=False,
+                     show_official=is_official(current_actor(), found.id))
 
 
 @bp.get("/p/<platform>/<layer>")

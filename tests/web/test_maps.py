@@ -206,3 +206,18 @@ def test_tiles_come_from_configuration(make_app, testdorp):
     assert "https://tiles.example.be/{z}/{x}/{y}.png" in html and "\\u0026lt;Stad\\u0026gt;" in html
     default = make_app().test_client().get("/p/testdorp").get_data(as_text=True)
     assert "https://tile.openstreetmap.org/{z}/{x}/{y}.png" in default and "OpenStreetMap contributors" in default
+
+
+def test_officials_find_the_ranking_dashboard_from_the_maps(client, db, testdorp, people):
+    link = re.compile(r'href="(/p/testdorp/unpaving-spots/ranking)"')
+    login(client, people["resident"].email)
+    assert not link.search(client.get("/p/testdorp").get_data(as_text=True))
+    assert not link.search(client.get("/p/testdorp/unpaving-spots").get_data(as_text=True))
+    client.post("/logout", headers={"X-CSRFToken": client.get("/api/me").get_json()["csrf_token"]})
+    login(client, people["official"].email)
+    platform_page = client.get("/p/testdorp").get_data(as_text=True)
+    layer_page = client.get("/p/testdorp/unpaving-spots").get_data(as_text=True)
+    assert "/p/testdorp/rollout" not in platform_page          # testdorp has no charging requests
+    target = link.search(platform_page).group(1)
+    assert link.search(layer_page).group(1) == target
+    assert client.get(target).status_code == 200

@@ -117,10 +117,14 @@
       input = el("select", common, el("option", {value: "", text: t("form.unknown")}),
                  options.map((c) => el("option", {value: c.value, selected: value != null && String(value) === c.value, text: c.label})));
     } else {
-      const type = {integer: "number", number: "number", url: "url", date: "date"}[field.type] || "text";
-      input = el("input", Object.assign({type, maxlength: type === "text" || type === "url" ? field.maxLength : null,
-                                         step: field.type === "integer" ? 1 : field.type === "number" ? "any" : null,
-                                         min: field.min, max: field.max}, common));
+      // Numbers with decimals are text with a decimal keyboard: Belgians write 12,5 and the browser's
+      // number input would refuse the comma.
+      const type = {integer: "number", url: "url", date: "date"}[field.type] || "text";
+      const numeric = field.type === "integer" || field.type === "number";
+      input = el("input", Object.assign({type, inputmode: field.type === "number" ? "decimal" : null,
+                                         maxlength: numeric ? null : field.maxLength, step: field.type === "integer" ? 1 : null,
+                                         min: type === "number" ? field.min : null, max: type === "number" ? field.max : null},
+                                        common));
       input.value = value == null ? "" : String(value);
     }
     return [label, input, el("p", {class: "mapsvc-field-error", id: "mapsvc-e-" + field.name, "aria-live": "polite"})];

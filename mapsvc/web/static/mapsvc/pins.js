@@ -1,6 +1,6 @@
 /* Fill each layer group of the folium map with the pins of the current view: server grid clusters when
- * many are in view, single pins (clustered on the client by Leaflet.markercluster) when few; popups with
- * votes. Every text from the data goes in with textContent or setAttribute, never innerHTML. */
+ * many are in view, single pins (clustered on the client by Leaflet.markercluster) when few. Popups and
+ * votes are in popups.js. Every text from the data goes in with textContent or setAttribute, never innerHTML. */
 (function () {
   "use strict";
 
@@ -64,22 +64,21 @@
     return t("error.generic", {code});
   }
 
-  function setStatus(text, sticky) {
+  function setStatus(text, sticky, kind) {
     clearTimeout(statusTimer);
     statusBox.textContent = text || "";
-    if (text && !sticky) statusTimer = setTimeout(() => { statusBox.textContent = ""; }, 6000);
+    statusBox.dataset.kind = text ? kind || "note" : "";
+    if (text && !sticky) statusTimer = setTimeout(() => { statusBox.textContent = ""; statusBox.dataset.kind = ""; }, 6000);
+  }
+
+  function clearLoadStatus() {
+    // Only loading notes go away when pins arrive; a note about tiles or a saved pin stays its time.
+    if (statusBox.dataset.kind === "loading") setStatus("");
   }
 
   function votesText(n) { return n === 1 ? t("popup.votes_one") : t("popup.votes_many", {n}); }
 
   function shortCount(n) { return n >= 10000 ? Math.round(n / 1000) + "k" : String(n); }
-
-  function safeUrl(value) {
-    try {
-      const url = new URL(String(value));
-      return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
-    } catch (err) { return null; }
-  }
 
   // ------------------------------------------------------------------ layers and loading
   for (const cfg of config.layers) {
@@ -118,15 +117,20 @@
     const controller = new AbortController();
     state.controller = controller;
     const zoom = Math.round(map.getZoom());
-    const slow = setTimeout(() => setStatus(t("map.loading"), true), 400);
-    let data;
+    const slow = setTimeout(() => setStatus(t("map.loading"), true, "loading"), 400);
+    let data = null;
+    const early = prefetched(state, zoom);
     try {
-      const response = await fetch(state.cfg.pinsUrl + "?bbox=" + viewBox() + "&zoom=" + zoom,
-                                   {signal: controller.signal, credentials: "same-origin", headers: {Accept: "application/json"}});
-      if (!response.ok) throw new Error("HTTP " + response.status);
-      data = await response.json();
+      if (early) data = await early;
+      if (!data) {
+        const response = await fetch(state.cfg.pinsUrl + "?bbox=" + viewBox() + "&zoom=" + zoom,
+                                     {signal: controller.signal, credentials: "same-origin", headers: {Accept: "application/json"}});
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        data = await response.json();
+      }
     } catch (err) {
       clearTimeout(slow);
+      if (state.controller === controller) state.controller = null;
       if (err.name !== "AbortError") loadFailed(state);
       return;
     }
@@ -136,14 +140,23 @@
     state.loaded = {bounds: L.latLngBounds([data.bbox[1], data.bbox[0]], [data.bbox[3], data.bbox[2]]), zoom,
                     mode: data.mode, truncated: Boolean(data.truncated)};
     draw(state, data);
-    setStatus(data.truncated ? t("map.truncated") : "", Boolean(data.truncated));
+    if (data.truncated) setStatus(t("map.truncated"), true, "loading");
+    else clearLoadStatus();
+  }
+
+  function prefetched(state, zoom) {
+    // The head of the page asked for the first view early; use that answer once, if it covers this view.
+    const early = window.mapsvcPrefetch;
+    if (!early || !early.answers[state.cfg.slug]) return null;
+    const answer = early.answers[state.cfg.slug];
+    delete early.answers[state.cfg.slug];
+    const [w, s, e, n] = early.bbox;
+    return early.zoom === zoom && L.latLngBounds([s, w], [n, e]).contains(map.getBounds()) ? answer : null;
   }
 
   function loadFailed(state) {
-    clearTimeout(statusTimer);
-    statusBox.textContent = "";
-    statusBox.append(t("map.load_failed", {layer: state.cfg.title}), " ",
-                     el("button", {type: "button", text: t("map.retry"), onclick: () => { setStatus(""); load(state, true); }}));
+    setStatus(t("map.load_failed", {layer: state.cfg.title}) + " ", true, "loading");
+    statusBox.append(el("button", {type: "button", text: t("map.retry"), onclick: () => { setStatus(""); load(state, true); }}));
   }
 
   function loadAll(force) { for (const state of layers.values()) load(state, force); }
@@ -175,6 +188,7 @@
       state.pinsLayer.addLayers(fresh);
       drawOutlines(state);
     }
+    window.mapsvcDraws = (window.mapsvcDraws || 0) + 1;  // benchmarks/map_load.py times pans with it
     markDrawn(state);
   }
 
@@ -212,7 +226,8 @@
   function pinMarker(state, pin) {
     const marker = L.marker([pin.lat, pin.lon], {icon: pinIcon(state, pin), title: pin.title || t("map.untitled"),
                                                  riseOnHover: true});
-    marker.bindPopup(() => popupContent(state, pin.id), {minWidth: 220, maxWidth: 320});
+    // popups.js adds popupContent; it is looked up when a popup opens.
+    marker.bindPopup(() => window.mapsvc.popupContent(state, pin.id), {minWidth: 220, maxWidth: 320});
     return marker;
   }
 
@@ -243,7 +258,7 @@
     const marker = state.markers.get(id);
     if (!pin || !marker) return;
     marker.setIcon(pinIcon(state, pin));
-    if (marker.isPopupOpen()) marker.setPopupContent(popupContent(state, id));
+    if (marker.isPopupOpen()) marker.setPopupContent(window.mapsvc.popupContent(state, id));
   }
 
   function addPin(slug, pin) {
@@ -273,115 +288,17 @@
     if (marker) state.pinsLayer.zoomToShowLayer(marker, () => marker.openPopup());
   }
 
-  // ------------------------------------------------------------------ popups and votes
-  function popupContent(state, id) {
-    const pin = state.pins.get(id);
-    const box = el("div", {class: "mapsvc-popup", "data-feature-id": id});
-    if (!pin) return box;
-    box.append(el("h3", {text: pin.title || t("map.untitled")}));
-    if (pin.demo) box.append(el("span", {class: "mapsvc-badge", text: t("popup.demo")}));
-    if (pin.status) box.append(el("p", {class: "mapsvc-pin-status", text: t("status." + pin.status)}));
-    const detail = el("div", {class: "mapsvc-detail"});
-    box.append(detail);
-    fillDetail(state, id, detail);
-    const message = el("p", {class: "mapsvc-message", role: "status"});
-    if (state.cfg.kind === "suggestions") box.append(votingBlock(state, pin, message));
-    if (pin.mine && pin.status === "submitted" && state.cfg.open && window.mapsvcContribute) {
-      box.append(window.mapsvcContribute.ownPinActions(state, pin, message));
-    }
-    box.append(message);
-    return box;
-  }
-
-  async function fillDetail(state, id, node) {
-    let feature = state.details.get(id);
-    if (!feature) {
-      node.textContent = t("popup.loading");
-      const res = await api("GET", state.cfg.featuresUrl + "/" + id);
-      node.textContent = "";
-      if (!res.ok) return;
-      feature = res.data;
-      state.details.set(id, feature);
-    }
-    node.replaceChildren(...detailNodes(state, feature));
-  }
-
-  function detailNodes(state, feature) {
-    const props = feature.properties || {};
-    const nodes = [];
-    if (props.description) nodes.push(el("p", {text: props.description}));
-    const list = el("dl");
-    for (const field of state.cfg.fields) {
-      if (field.name === "title" || field.name === "description" || field.name === "name") continue;
-      const value = props[field.name];
-      if (value === null || value === undefined || value === "") continue;
-      let shown = String(value);
-      if (field.type === "boolean") shown = value ? t("form.yes") : t("form.no");
-      if (field.type === "enum") shown = (field.choices.find((c) => c.value === value) || {label: shown}).label;
-      const href = field.type === "url" ? safeUrl(value) : null;
-      list.append(el("dt", {text: field.label}),
-                  el("dd", {}, href ? el("a", {href, target: "_blank", rel: "noopener noreferrer", text: shown}) : shown));
-    }
-    if (props.theme) list.append(el("dt", {text: t("form.theme")}), el("dd", {text: props.theme}));
-    if (list.childElementCount) nodes.push(list);
-    if (props.official_answer) {
-      nodes.push(el("p", {}, el("strong", {text: t("popup.official_answer") + ": "}), props.official_answer));
-    }
-    return nodes;
-  }
-
-  function votingBlock(state, pin, message) {
-    const wrap = el("div", {class: "mapsvc-voting"});
-    wrap.append(el("p", {class: "mapsvc-votes", text: votesText(pin.vote_count)}));
-    if (!state.cfg.voting.enabled || !state.cfg.open) return wrap;
-    if (!config.user) {
-      wrap.append(el("p", {}, t("auth.login_to_contribute") + " ",
-                     el("a", {href: config.loginUrl, target: config.embed ? "_blank" : null, text: t("auth.login")})));
-      return wrap;
-    }
-    const actions = el("div", {class: "mapsvc-actions"});
-    if (pin.voted) {
-      wrap.append(el("p", {class: "mapsvc-ok", text: t("popup.supported")}));
-      actions.append(el("button", {type: "button", class: "mapsvc-unvote", text: t("popup.unsupport"),
-                                   onclick: () => vote(state.cfg.slug, pin.id, false, message)}));
-    } else {
-      actions.append(el("button", {type: "button", class: "mapsvc-vote mapsvc-primary", text: t("popup.support"),
-                                   onclick: () => vote(state.cfg.slug, pin.id, true, message)}));
-    }
-    wrap.append(actions);
-    if (state.votesLeft === undefined && state.cfg.voting.votesPerPerson) loadVotesLeft(state);
-    if (state.votesLeft !== undefined && state.votesLeft !== null) {
-      wrap.append(el("p", {class: "mapsvc-votes-left", text: t("popup.votes_left", {n: state.votesLeft})}));
-    }
-    return wrap;
-  }
-
-  async function loadVotesLeft(state) {
-    state.votesLeft = null;
-    const res = await api("GET", state.cfg.featuresUrl.replace(/\/features$/, "/my-votes"));
-    if (res.ok) { state.votesLeft = res.data.votes_left; for (const id of state.markers.keys()) refreshPin(state, id); }
-  }
-
-  async function vote(slug, id, on, message) {
-    const state = layers.get(slug);
-    const res = await api(on ? "POST" : "DELETE", state.cfg.featuresUrl + "/" + id + "/vote");
-    if (!res.ok) {
-      if (message) { message.className = "mapsvc-message mapsvc-error"; message.textContent = errorText(res.error); }
-      return false;
-    }
-    const pin = state.pins.get(id);
-    if (pin) { pin.vote_count = res.data.vote_count; pin.voted = res.data.voted; }
-    if (res.data.votes_left !== undefined) state.votesLeft = res.data.votes_left;
-    refreshPin(state, id);
-    return true;
-  }
-
   // ------------------------------------------------------------------ start
   let moveTimer = null;
-  map.on("moveend", () => { clearTimeout(moveTimer); moveTimer = setTimeout(() => loadAll(false), 80); });
+  map.on("moveend", () => {
+    clearTimeout(moveTimer);
+    moveTimer = setTimeout(() => { moveTimer = null; loadAll(false); }, 80);
+  });
   map.on("overlayadd", (event) => { for (const state of layers.values()) if (event.layer === state.group) load(state, false); });
   if (config.tiles && window[config.tiles]) {
-    window[config.tiles].once("tileerror", () => setStatus(t("page.tiles_off")));
+    // Offline or blocked tiles: say so for as long as no tile arrives; pins and boundary need no tiles.
+    window[config.tiles].on("tileerror", () => { if (statusBox.dataset.kind !== "tiles") setStatus(t("page.tiles_off"), true, "tiles"); });
+    window[config.tiles].on("tileload", () => { if (statusBox.dataset.kind === "tiles") setStatus(""); });
   }
   if (config.dataAttribution && map.attributionControl) {
     const holder = document.createElement("span");
@@ -390,8 +307,10 @@
   }
 
   window.mapsvc = {
-    config, map, layers, t, el, api, errorText, setStatus, votesText, addPin, removePin, refreshPin, openPopup, vote,
+    config, map, layers, t, el, api, errorText, setStatus, votesText, addPin, removePin, refreshPin, openPopup,
     loadAll, setCsrf: (token) => { csrf = token; },
+    // Loads in flight or about to start (benchmarks wait for zero after moving the map).
+    pending: () => [...layers.values()].filter((s) => s.controller).length + (moveTimer ? 1 : 0),
   };
   loadAll(true);
 })();

@@ -1,0 +1,243 @@
+"""Residents in Chromium: log in, drop a pin by clicking the map, vote, unvote, hit the boundary rule,
+meet a nearby duplicate, edit and withdraw their pin; and the same through an embedded map."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from geoalchemy2.shape import to_shape
+from shapely import Point
+
+from tests.browser.conftest import HostSite, log_in, open_map, set_embed_origins
+
+LAYER = "unpaving-spots"
+PAGE = f"/p/poperinge/{LAYER}"
+OUTSIDE_MESSAGE = "Deze plek ligt buiten Poperinge. Kies een plek binnen de grens."
+
+
+@dataclass(frozen=True)
+class Spot:
+    lon: float
+    lat: float
+    id: int | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Spots:
+    free: list[Spot]        # inside the boundary, > 150 m from every pin of the layer
+    outside: Spot           # just outside the boundary
+    isolated: list[Spot]    # existing pins with no other pin within 40 m (clickable on their own)
+
+
+def metres(lon0, lat0, lon, lat):
+    return np.hypot((np.asarray(lon) - lon0) * 111_320 * math.cos(math.radians(lat0)), (np.asarray(lat) - lat0) * 111_320)
+
+
+@pytest.fixture(scope="module")
+def spots(server) -> Spots:
+    """Find places on Poperinge's unpaving layer for each scenario, from the server's own database."""
+    from mapsvc.services.catalogue import get_layer
+    from mapsvc.storage.models import Feature
+
+    database = server.database()
+    try:
+        with database.sessions() as session:
+            platform, layer = get_layer(session, "poperinge", LAYER)
+            boundary = to_shape(platform.boundary)
+            rows = [(f.id, to_shape(f.geom), (f.properties or {}).get("title"))
+                    for f in session.query(Feature).filter_by(layer_id=layer.id)]
+    finally:
+        database.dispose()
+    lons = np.array([g.x for _, g, _ in rows])
+    lats = np.array([g.y for _, g, _ in rows])
+    inner = boundary.buffer(-0.003)
+    minx, miny, maxx, maxy = inner.bounds
+    free = []
+    for lon in np.linspace(minx, maxx, 40):
+        for lat in np.linspace(miny, maxy, 40):
+            if inner.contains(Point(lon, lat)) and metres(lon, lat, lons, lats).min() > 150:
+                free.append(Spot(float(lon), float(lat)))
+    isolated = [Spot(g.x, g.y, fid, title) for fid, g, title in rows
+                if np.sort(metres(g.x, g.y, lons, lats))[1] > 40 and inner.contains(g)]
+    west = boundary.bounds[0]
+    outside_lat = next(lat for lat in np.linspace(boundary.bounds[1], boundary.bounds[3], 50)[5:]
+                       if not boundary.buffer(0.004).contains(Point(west - 0.001, lat)))
+    assert len(free) >= 3 and len(isolated) >= 4
+    return Spots(free[::max(1, len(free) // 3)][:3], Spot(west - 0.001, float(outside_lat)), isolated[:4])
+
+
+def map_of(page_or_frame):
+    return page_or_frame.locator(".leaflet-container")
+
+
+def click_map_at(target, spot: Spot, zoom: int = 17) -> None:
+    """Centre the map on a spot and click it there like a person (not on a marker)."""
+    target.evaluate(f"window.mapsvc.map.setView([{spot.lat}, {spot.lon}], {zoom}, {{animate: false}})")
+    target.wait_for_timeout(300)
+    point = target.evaluate(f"(() => {{ const p = window.mapsvc.map.latLngToContainerPoint([{spot.lat}, {spot.lon}]);"
+                            " return [p.x, p.y]; })()")
+    map_of(target).click(position={"x": point[0], "y": point[1]})
+
+
+def open_pin(target, spot: Spot):
+    """Zoom to an existing pin, click it and return its popup."""
+    target.evaluate(f"window.mapsvc.map.setView([{spot.lat}, {spot.lon}], 19, {{animate: false}})")
+    marker = target.locator(f".leaflet-marker-pane .mapsvc-pin[data-feature-id='{spot.id}']")
+    marker.wait_for()
+    marker.click()
+    popup = target.locator(f".leaflet-popup .mapsvc-popup[data-feature-id='{spot.id}']")
+    popup.wait_for()
+    return popup
+
+
+def drop_pin(target, spot: Spot, title: str, **fields) -> None:
+    click_map_at(target, spot)
+    panel = target.locator("#mapsvc-form-panel")
+    panel.locator("#mapsvc-f-title").wait_for()
+    panel.locator("#mapsvc-f-title").fill(title)
+    for name, value in fields.items():
+        field = panel.locator(f"#mapsvc-f-{name}")
+        if field.evaluate("e => e.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+    panel.locator("button[type=submit]").click()
+
+
+def vote_and_unvote(target, spot: Spot) -> None:
+    popup = open_pin(target, spot)
+    before = popup.locator(".mapsvc-votes").inner_text()
+    n = int(before.split()[0])
+    popup.locator(".mapsvc-vote").click()
+    popup = target.locator(f".leaflet-popup .mapsvc-popup[data-feature-id='{spot.id}']")
+    popup.locator(".mapsvc-unvote").wait_for()
+    assert popup.locator(".mapsvc-votes").inner_text() == ("1 steun" if n + 1 == 1 else f"{n + 1} steunen")
+    assert "Je steunt dit voorstel." in popup.inner_text()
+    assert target.locator(f".leaflet-marker-pane .mapsvc-pin.is-voted[data-feature-id='{spot.id}']").count() == 1
+    popup.locator(".mapsvc-unvote").click()
+    popup = target.locator(f".leaflet-popup .mapsvc-popup[data-feature-id='{spot.id}']")
+    popup.locator(".mapsvc-vote").wait_for()
+    assert popup.locator(".mapsvc-votes").inner_text() == before
+
+
+def test_anonymous_visitors_are_asked_to_log_in(server, page, spots):
+    open_map(page, f"{server.base}{PAGE}")
+    click_map_at(page, spots.free[0])
+    prompt = page.locator(".leaflet-popup .mapsvc-login-prompt")
+    assert "Log in om een pin te plaatsen" in prompt.inner_text()
+    assert prompt.locator("a").get_attribute("href").startswith("/login?next=")
+    assert page.locator("#mapsvc-form-panel").is_hidden()
+
+
+def test_a_resident_drops_a_pin_votes_and_meets_the_rules(server, page, spots):
+    log_in(page, server, "resident")
+    open_map(page, f"{server.base}{PAGE}")
+    assert page.locator("#mapsvc-auth").inner_text().startswith("Ingelogd als Resident")
+
+    drop_pin(page, spots.free[0], "Tegels eruit aan de <b>kerk</b>", description="Veel beton.\nGraag groen.",
+             theme="ontharden", surface_m2="12,5")
+    mine = page.locator(".leaflet-marker-pane .mapsvc-pin.is-mine")
+    mine.wait_for()
+    popup = page.locator(".leaflet-popup .mapsvc-popup")
+    assert popup.locator("h3").inner_text() == "Tegels eruit aan de <b>kerk</b>"
+    feature_id = int(mine.get_attribute("data-feature-id"))
+    stored = page.request.get(f"{server.base}/api/platforms/poperinge/layers/{LAYER}/features/{feature_id}").json()
+    assert stored["properties"]["surface_m2"] == 12.5 and stored["properties"]["theme"] == "ontharden"
+
+    vote_and_unvote(page, spots.isolated[0])
+
+    drop_pin(page, spots.outside, "Buiten de gemeente")
+    error = page.locator("#mapsvc-form-panel .mapsvc-form-error")
+    error.wait_for()
+    page.wait_for_function("document.querySelector('#mapsvc-form-panel .mapsvc-form-error').textContent.includes('buiten')")
+    assert OUTSIDE_MESSAGE in error.inner_text()
+    page.locator("#mapsvc-form-panel button", has_text="Annuleren").click()
+
+    drop_pin(page, spots.free[1], "")
+    assert page.locator("#mapsvc-f-title").get_attribute("maxlength") == "120"  # the length limit, as typed
+    page.wait_for_function("(document.getElementById('mapsvc-e-title') || {}).textContent?.length > 0")
+    assert page.locator("#mapsvc-e-title").inner_text() == "Vul dit veld in."
+    assert page.locator("#mapsvc-form-panel .mapsvc-form-error").inner_text() == \
+        "Niet alles klopt. Pas de aangeduide velden aan."
+    page.keyboard.press("Escape")
+    assert page.locator("#mapsvc-form-panel").is_hidden()
+    assert page.watch.errors == [] and page.watch.dialogs == []
+
+
+def test_a_nearby_suggestion_is_offered_for_support(server, page, spots):
+    log_in(page, server, "neighbour")
+    open_map(page, f"{server.base}{PAGE}")
+    target = spots.isolated[1]
+    near = Spot(target.lon + 20 / (111_320 * math.cos(math.radians(target.lat))), target.lat)
+    drop_pin(page, near, "Hier ook ontharden")
+    box = page.locator("#mapsvc-form-panel .mapsvc-nearby-box")
+    box.locator("h3").wait_for()
+    assert box.locator("h3").inner_text() == "Er ligt al een voorstel in de buurt"
+    item = box.locator(f"li[data-feature-id='{target.id}']")
+    assert target.title in item.inner_text() and "20 m hiervandaan" in item.inner_text()
+    item.locator(".mapsvc-support-nearby").click()
+    page.locator("#mapsvc-form-panel").wait_for(state="hidden")
+    votes = page.request.get(f"{server.base}/api/platforms/poperinge/layers/{LAYER}/my-votes").json()
+    assert target.id in votes["feature_ids"]
+
+    drop_pin(page, near, "Toch een eigen pin")
+    box.locator("h3").wait_for()
+    box.locator(".mapsvc-create-anyway").click()
+    page.locator(".leaflet-marker-pane .mapsvc-pin.is-mine").wait_for()
+
+
+def test_authors_edit_and_withdraw_their_submitted_pin(server, page, spots):
+    log_in(page, server, "neighbour")
+    open_map(page, f"{server.base}{PAGE}")
+    drop_pin(page, spots.free[2], "Eerste versie")
+    mine = page.locator(".leaflet-marker-pane .mapsvc-pin.is-mine").last
+    mine.wait_for()
+    feature_id = mine.get_attribute("data-feature-id")
+    popup = page.locator(f".leaflet-popup .mapsvc-popup[data-feature-id='{feature_id}']")
+    popup.locator(".mapsvc-edit").click()
+    title = page.locator("#mapsvc-form-panel #mapsvc-f-title")
+    title.wait_for()
+    assert title.input_value() == "Eerste versie"
+    title.fill("Tweede versie")
+    page.locator("#mapsvc-form-panel button[type=submit]").click()
+    page.wait_for_function(f"(document.querySelector(\".leaflet-popup .mapsvc-popup[data-feature-id='{feature_id}'] h3\")"
+                           " || {}).textContent === 'Tweede versie'")
+    withdraw = popup.locator(".mapsvc-withdraw")
+    withdraw.click()
+    assert withdraw.inner_text().startswith("Deze pin intrekken?")
+    withdraw.click()
+    page.wait_for_function(f"!document.querySelector(\".leaflet-marker-pane .mapsvc-pin[data-feature-id='{feature_id}']\")")
+    gone = page.request.get(f"{server.base}/api/platforms/poperinge/layers/{LAYER}/features/{feature_id}")
+    assert gone.status == 404
+
+
+def test_the_same_through_an_embedded_map(server, page, spots):
+    log_in(page, server, "resident")
+    embed = f"{server.base}/embed/poperinge/{LAYER}"
+    with HostSite(embed) as site:
+        set_embed_origins(server, "poperinge", [site.origin])
+        try:
+            page.goto(site.origin)
+            frame = page.frame_locator("#map")
+            frame.locator(".leaflet-marker-pane .mapsvc-pin").first.wait_for()
+            inner = next(f for f in page.frames if f.url.startswith(embed))
+            inner.wait_for_function("window.mapsvcPinsDrawn !== undefined")
+            assert "Ingelogd als Resident" in inner.locator("#mapsvc-auth").inner_text()
+
+            drop_pin(inner, Spot(spots.free[1].lon, spots.free[1].lat), "Via de gemeentesite")
+            inner.locator(".leaflet-marker-pane .mapsvc-pin.is-mine").first.wait_for()
+            assert inner.locator(".leaflet-popup .mapsvc-popup h3").inner_text() == "Via de gemeentesite"
+
+            vote_and_unvote(inner, spots.isolated[2])
+
+            drop_pin(inner, spots.outside, "Buiten de gemeente")
+            inner.wait_for_function(
+                "(document.querySelector('#mapsvc-form-panel .mapsvc-form-error') || {}).textContent?.includes('buiten')")
+            assert OUTSIDE_MESSAGE in inner.locator("#mapsvc-form-panel .mapsvc-form-error").inner_text()
+        finally:
+            set_embed_origins(server, "poperinge", [])
+    assert page.watch.errors == [] and page.watch.dialogs == []
