@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -19,6 +20,12 @@ from mapsvc.storage.models import ApiToken, RoleGrant, User, utcnow
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")
 MIN_PASSWORD = 10
 TOKEN_PREFIX = "mapsvc_"
+# An embedded map on another site cannot use the session cookie (browsers withhold SameSite=Lax cookies, and
+# more and more all third-party cookies, inside a cross-site frame). After a login in a first-party popup the
+# frame gets a short-lived token of its own instead, kept in the frame's memory and sent as a Bearer header.
+EMBED_TOKEN_PREFIX = "mapsvc_embed_"
+EMBED_TOKEN_NAME = "embedded map"
+EMBED_TOKEN_HOURS = 12
 # Checked against a hash that cannot match, so that an unknown e-mail costs as much time as a wrong password.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
 
@@ -90,6 +97,23 @@ def issue_token(session: Session, user: User, name: str = "script") -> str:
     return token
 
 
+def issue_embed_token(session: Session, user: User) -> str:
+    """Create an embedded map's login token, valid for EMBED_TOKEN_HOURS; only its hash is kept."""
+    token = EMBED_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, name=EMBED_TOKEN_NAME, token_hash=_hash(token)))
+    session.flush()
+    return token
+
+
+def revoke_token(session: Session, token: str) -> bool:
+    """Revoke one token (an embedded map logging out); return whether it was valid."""
+    found = store.find_token(session, _hash(token)) if token.startswith(TOKEN_PREFIX) and len(token) <= 200 else None
+    if found is None:
+        return False
+    found.revoked_at = utcnow()
+    return True
+
+
 def revoke_tokens(session: Session, user: User) -> int:
     """Revoke every token of a user; return how many."""
     now, count = utcnow(), 0
@@ -113,4 +137,8 @@ def user_id_for_token(session: Session, token: str) -> int | None:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     found = store.find_token(session, _hash(token))
-    return None if found is None else found.user_id
+    if found is None:
+        return None
+    if token.startswith(EMBED_TOKEN_PREFIX) and utcnow() - found.created_at > timedelta(hours=EMBED_TOKEN_HOURS):
+        return None
+    return found.user_id

@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from mapsvc.errors import MapsvcError, Unauthorized
 from mapsvc.services import accounts
 from mapsvc.services.permissions import ANONYMOUS, Actor
+from mapsvc.web.ui_text import text
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -79,6 +80,7 @@ def _identify() -> None:
         if user_id is None:
             raise Unauthorized("The API token is unknown or revoked.", code="invalid_token")
         g.actor = accounts.actor_for(db_session, user_id)
+        g.bearer_token = header[7:].strip()
         return  # token requests carry no cookie, so CSRF does not apply
     g.actor = accounts.actor_for(db_session, session.get("user_id"))
     # A 404/405 says more than a CSRF error, and so does the 401 an anonymous API write gets; forms (login)
@@ -122,6 +124,43 @@ def login():
 def logout():
     session.clear()
     return redirect(url_for("pages.index"))
+
+
+@bp.get("/login/embedded")
+def embedded_login():
+    """The popup an embedded map opens: log in first-party, then hand the frame a token (embed_login.js)."""
+    if not current_actor().is_authenticated:
+        return redirect(url_for("auth.login", next=url_for("auth.embedded_login")))
+    return render_template("embed_login.html", text=text)
+
+
+@bp.post("/api/embed-token")
+def embed_token():
+    """Give an embedded map a login token of its own; only a first-party cookie session may ask (with CSRF)."""
+    actor = require_login()
+    if g.get("bearer_token"):
+        raise MapsvcError("An embedded map's token is issued to a logged-in browser session, not to a token.",
+                          code="session_required")
+    from mapsvc.storage.models import User
+
+    with current_app.extensions["mapsvc.db"].transaction() as session:
+        user = session.get(User, actor.user_id)
+        token = accounts.issue_embed_token(session, user)
+        answer = {"token": token, "expires_in": accounts.EMBED_TOKEN_HOURS * 3600,
+                  "user": {"id": user.id, "display_name": user.display_name}}
+    return answer, 201
+
+
+@bp.delete("/api/embed-token")
+def revoke_embed_token():
+    """Log an embedded map out: revoke the token it sent."""
+    token = g.get("bearer_token")
+    if not token or not token.startswith(accounts.EMBED_TOKEN_PREFIX):
+        raise MapsvcError("Send the embedded map's token in the Authorization header to log it out.",
+                          code="embed_token_required")
+    with current_app.extensions["mapsvc.db"].transaction() as session:
+        accounts.revoke_token(session, token)
+    return "", 204
 
 
 @bp.get("/api/me")

@@ -94,6 +94,7 @@ def _map_page(template: str, platform: Platform, layers: list[Layer], *, embed: 
         "map": built.map_name, "tiles": built.tiles_name, "embed": embed,
         "dataAttribution": OSM_DATA_ATTRIBUTION if any(layer.attribution for layer in layers) else None,
         "loginUrl": url_for("auth.login", next=request.path), "meUrl": url_for("auth.me"),
+        "embedLoginUrl": url_for("auth.embedded_login"), "embedTokenUrl": url_for("auth.embed_token"),
         "user": user, "layers": [_layer_config(platform, layer, built, colours[layer.slug], counts[layer.id][0])
                                  for layer in layers],
         "messages": messages(DEFAULT_LANGUAGE),

@@ -159,9 +159,12 @@ def log_in(page, server: Server, name: str) -> None:
 
 
 class HostSite:
-    """A municipal website on another origin: one page that frames a mapsvc embed page."""
+    """A municipal website on another origin: one page that frames a mapsvc embed page.
 
-    def __init__(self, embed_url: str):
+    With host="localhost" it is on another *site* than mapsvc (127.0.0.1), as www.poperinge.be would be:
+    the browser then keeps mapsvc's SameSite=Lax session cookie out of the frame."""
+
+    def __init__(self, embed_url: str, host: str = "127.0.0.1"):
         html = (f'<!doctype html><html><head><meta charset="utf-8"><title>Gemeente</title></head><body>'
                 f'<h1>Gemeentelijke website</h1><iframe id="map" src="{embed_url}" title="kaart" width="900" '
                 f'height="600" style="border:0"></iframe></body></html>').encode()
@@ -177,7 +180,7 @@ class HostSite:
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.origin = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.origin = f"http://{host}:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def __enter__(self):

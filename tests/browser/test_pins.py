@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
 from geoalchemy2.shape import to_shape
 from shapely import Point
 
-from tests.browser.conftest import HostSite, log_in, open_map, set_embed_origins
+from tests.browser.conftest import PASSWORD, HostSite, log_in, open_map, set_embed_origins
 
 LAYER = "unpaving-spots"
 PAGE = f"/p/poperinge/{LAYER}"
@@ -238,6 +239,60 @@ def test_the_same_through_an_embedded_map(server, page, spots):
             inner.wait_for_function(
                 "(document.querySelector('#mapsvc-form-panel .mapsvc-form-error') || {}).textContent?.includes('buiten')")
             assert OUTSIDE_MESSAGE in inner.locator("#mapsvc-form-panel .mapsvc-form-error").inner_text()
+        finally:
+            set_embed_origins(server, "poperinge", [])
+    assert page.watch.errors == [] and page.watch.dialogs == []
+
+
+def embed_tokens(server, name: str) -> list[bool]:
+    """Whether each embedded-map token of a test user is revoked."""
+    from mapsvc.services.accounts import EMBED_TOKEN_NAME
+    from mapsvc.storage.models import ApiToken, User
+
+    database = server.database()
+    try:
+        with database.sessions() as session:
+            user = session.query(User).filter_by(email=server.users[name]).one()
+            return [t.revoked_at is not None for t in session.query(ApiToken).filter_by(user_id=user.id,
+                                                                                        name=EMBED_TOKEN_NAME)]
+    finally:
+        database.dispose()
+
+
+def test_an_embed_on_another_site_logs_in_through_a_popup(server, page, spots):
+    embed = f"{server.base}/embed/poperinge/{LAYER}"
+    log_in(page, server, "resident")                       # a first-party session on mapsvc's own site ...
+    with HostSite(embed, host="localhost") as site:
+        set_embed_origins(server, "poperinge", [site.origin])
+        try:
+            page.goto(site.origin)
+            page.frame_locator("#map").locator(".leaflet-marker-pane .mapsvc-pin").first.wait_for()
+            inner = next(f for f in page.frames if f.url.startswith(embed))
+            inner.wait_for_function("window.mapsvcPinsDrawn !== undefined")
+            # ... which the cross-site frame does not get: the cookie is SameSite=Lax.
+            assert inner.locator("#mapsvc-auth").inner_text().strip() == "Inloggen"
+
+            page.context.clear_cookies()                   # log in inside the popup, as a newcomer would
+            with page.expect_popup() as opened:
+                inner.locator("#mapsvc-login").click()
+            popup = opened.value
+            popup.wait_for_load_state()
+            assert urlsplit(popup.url).path == "/login"
+            popup.fill("#email", server.users["resident"])
+            popup.fill("#password", PASSWORD)
+            with popup.expect_event("close"):
+                popup.click("button[type=submit]")
+
+            inner.locator("#mapsvc-auth", has_text="Ingelogd als Resident").wait_for()
+            inner.wait_for_function("window.mapsvc.pending() === 0")   # the pins again, now with mine/voted
+            drop_pin(inner, Spot(spots.free[2].lon, spots.free[2].lat), "Vanop een andere site")
+            inner.locator(".leaflet-marker-pane .mapsvc-pin.is-mine").first.wait_for()
+            assert inner.locator(".leaflet-popup .mapsvc-popup h3").inner_text() == "Vanop een andere site"
+            vote_and_unvote(inner, spots.isolated[3])
+
+            inner.locator("#mapsvc-embed-logout").click()
+            inner.locator("#mapsvc-login").wait_for()
+            assert embed_tokens(server, "resident") == [True]        # one token was issued, and it is revoked
         finally:
             set_embed_origins(server, "poperinge", [])
     assert page.watch.errors == [] and page.watch.dialogs == []

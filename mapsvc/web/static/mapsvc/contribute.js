@@ -243,16 +243,84 @@
   }
 
   // ------------------------------------------------------------------ logging in from an embedded map
+  // On the municipality's own site the frame is cross-site: the browser keeps mapsvc's session cookie out
+  // of it. So the login link opens a first-party popup (/login/embedded) that logs in and posts the frame a
+  // token of its own (embed_login.js); the frame keeps it in memory (and in sessionStorage where the browser
+  // lets a cross-site frame have storage) and sends it as a Bearer header.
+  // A same-site embed also picks up an ordinary login when it gets the focus back (refreshUser).
+  const TOKEN_KEY = "mapsvc-embed-token";
+  let loginPopup = null;
+  let frameToken = null;   // this frame's own login token, when it has one
+
+  function signedIn(user) {
+    config.user = {id: user.id, name: user.display_name || t("auth.anonymous_name")};
+    const bar = document.getElementById("mapsvc-auth");
+    if (bar) {
+      const children = [el("span", {text: t("auth.logged_in_as", {name: config.user.name})})];
+      if (frameToken) {
+        children.push(" ", el("button", {type: "button", id: "mapsvc-embed-logout", text: t("auth.logout"), onclick: logOut}));
+      }
+      bar.replaceChildren(...children);
+    }
+    for (const state of M.layers.values()) state.loaded = null;
+    M.loadAll(true);
+  }
+
+  function storedToken() {
+    try { return window.sessionStorage.getItem(TOKEN_KEY); } catch (err) { return null; }
+  }
+
+  function storeToken(token) {
+    try {
+      if (token) window.sessionStorage.setItem(TOKEN_KEY, token); else window.sessionStorage.removeItem(TOKEN_KEY);
+    } catch (err) { /* storage refused (privacy settings): the token lives as long as the page */ }
+  }
+
   async function refreshUser() {
     if (config.user) return;
     const res = await api("GET", config.meUrl);
-    if (!res.ok || !res.data || !res.data.user) return;
-    config.user = {id: res.data.user.id, name: res.data.user.display_name || t("auth.anonymous_name")};
+    if (!res.ok || !res.data || !res.data.user) {
+      if (frameToken) { frameToken = null; storeToken(null); M.setBearer(null); }  // expired or revoked
+      return;
+    }
     if (res.data.csrf_token) M.setCsrf(res.data.csrf_token);
-    const login = document.getElementById("mapsvc-login");
-    if (login) login.replaceWith(el("span", {text: t("auth.logged_in_as", {name: config.user.name})}));
+    signedIn(res.data.user);
+  }
+
+  async function logOut() {
+    await api("DELETE", config.embedTokenUrl);
+    frameToken = null;
+    storeToken(null);
+    M.setBearer(null);
+    config.user = null;
+    const bar = document.getElementById("mapsvc-auth");
+    if (bar) bar.replaceChildren(el("a", {href: config.loginUrl, id: "mapsvc-login", target: "_blank", text: t("auth.login")}));
     for (const state of M.layers.values()) state.loaded = null;
     M.loadAll(true);
+  }
+
+  if (config.embed) {
+    document.addEventListener("click", (event) => {
+      const link = event.target.closest && event.target.closest("a");
+      if (!link || config.user || (link.id !== "mapsvc-login" && link.getAttribute("href") !== config.loginUrl)) return;
+      event.preventDefault();
+      loginPopup = window.open(config.embedLoginUrl, "mapsvc-login", "popup,width=520,height=640");
+      if (!loginPopup) M.setStatus(t("auth.popup_blocked"), true, "error");
+    });
+    window.addEventListener("message", (event) => {
+      const data = event.data;
+      if (event.origin !== window.location.origin || !data || data.type !== "mapsvc-login" || !data.token) return;
+      if (loginPopup && event.source !== loginPopup) return;
+      frameToken = data.token;
+      storeToken(data.token);
+      M.setBearer(data.token);
+      signedIn(data.user);
+    });
+    if (!config.user && storedToken()) {
+      frameToken = storedToken();
+      M.setBearer(frameToken);
+      refreshUser();
+    }
   }
   window.addEventListener("focus", refreshUser);
   document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") refreshUser(); });

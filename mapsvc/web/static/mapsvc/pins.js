@@ -9,6 +9,7 @@
   const statusBox = document.getElementById("mapsvc-status");
   const layers = new Map();
   let csrf = null;
+  let bearer = null;   // an embedded map's own login token (contribute.js), sent instead of the cookie
   let statusTimer = null;
 
   function t(id, values) {
@@ -38,10 +39,15 @@
     return csrf || (meta ? meta.getAttribute("content") : null);
   }
 
+  function authHeaders() {
+    return bearer ? {Accept: "application/json", Authorization: "Bearer " + bearer} : {Accept: "application/json"};
+  }
+
   async function api(method, url, body) {
     const headers = {Accept: "application/json"};
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    if (method !== "GET" && csrfToken()) headers["X-CSRFToken"] = csrfToken();
+    if (bearer) headers.Authorization = "Bearer " + bearer;
+    else if (method !== "GET" && csrfToken()) headers["X-CSRFToken"] = csrfToken();
     let response;
     try {
       response = await fetch(url, {method, headers, credentials: "same-origin",
@@ -119,12 +125,12 @@
     const zoom = Math.round(map.getZoom());
     const slow = setTimeout(() => setStatus(t("map.loading"), true, "loading"), 400);
     let data = null;
-    const early = prefetched(state, zoom);
+    const early = bearer ? null : prefetched(state, zoom);  // the head's early request carried no token
     try {
       if (early) data = await early;
       if (!data) {
         const response = await fetch(state.cfg.pinsUrl + "?bbox=" + viewBox() + "&zoom=" + zoom,
-                                     {signal: controller.signal, credentials: "same-origin", headers: {Accept: "application/json"}});
+                                     {signal: controller.signal, credentials: "same-origin", headers: authHeaders()});
         if (!response.ok) throw new Error("HTTP " + response.status);
         data = await response.json();
       }
@@ -308,7 +314,7 @@
 
   window.mapsvc = {
     config, map, layers, t, el, api, errorText, setStatus, votesText, addPin, removePin, refreshPin, openPopup,
-    loadAll, setCsrf: (token) => { csrf = token; },
+    loadAll, setCsrf: (token) => { csrf = token; }, setBearer: (token) => { bearer = token; },
     // Loads in flight or about to start (benchmarks wait for zero after moving the map).
     pending: () => [...layers.values()].filter((s) => s.controller).length + (moveTimer ? 1 : 0),
   };
