@@ -2,11 +2,13 @@
 
 GET  /api/platforms/{platform}/layers/{layer}/ranking   ranked places (or gap cells) as GeoJSON, best first;
      ?eps_m=75&min_pins=3&status=a,b&theme=a,b&from=2026-09-01&to=2026-10-01&limit=100&walk_radius_m=500
-     &format=geojson|csv (a download; without format the GeoJSON is shown inline)
-POST /api/platforms/{platform}/rollout                   the rollout plan (JSON body); ?format=json|geojson|csv
+     &format=geojson|csv|gpkg|shp.zip (a download; without format the GeoJSON is shown inline)
+     &crs=EPSG:31370 (GeoPackage and Shapefile: EPSG:4326, 31370 or 3812)
+POST /api/platforms/{platform}/rollout                   the rollout plan (JSON body);
+     ?format=json|geojson|csv|gpkg|shp.zip&crs=…
 GET  /p/{platform}/{layer}/ranking                       an official's dashboard: map, sortable table, downloads
 GET  /p/{platform}/rollout                               the rollout dashboard (inputs in the query string;
-                                                          ?format=geojson|csv downloads the plan)
+                                                          ?format=geojson|csv|gpkg|shp.zip downloads the plan)
 """
 
 from __future__ import annotations
@@ -22,13 +24,16 @@ from werkzeug.datastructures import MultiDict
 
 from mapsvc.errors import BadRequest
 from mapsvc.export import ranking as render
+from mapsvc.export import ranking_files as files
+from mapsvc.export.formats import FORMATS, export_chunks
 from mapsvc.layers.status import STATUSES
-from mapsvc.services.export import parse_moment
+from mapsvc.services.export import parse_crs, parse_moment
 from mapsvc.services.ranking import GAPS, RankingQuery, rank_layer
 from mapsvc.services.rollout import RolloutInputs, plan_platform_rollout
 from mapsvc.suggest.gaps import ATTRIBUTION as GRID_ATTRIBUTION
 from mapsvc.suggest.gaps import DISTANCE_NOTE as GAP_DISTANCES
 from mapsvc.suggest.ranking import SupportRule
+from mapsvc.spatial.crs import WGS84
 from mapsvc.suggest.rollout import DISTANCE_NOTE
 from mapsvc.web import params
 from mapsvc.web.auth import current_actor
@@ -37,11 +42,12 @@ from mapsvc.web.folium_map import MapLayer, build_map, layer_colour
 bp = Blueprint("ranking", __name__)
 
 GEOJSON = "application/geo+json"
-RANKING_PARAMETERS = ("eps_m", "min_pins", "status", "theme", "from", "to", "limit", "walk_radius_m", "format")
+RANKING_PARAMETERS = ("eps_m", "min_pins", "status", "theme", "from", "to", "limit", "walk_radius_m", "format", "crs")
+FILE_FORMATS = ("gpkg", "shp.zip")     # through the layer exports' writers, in the CRS asked for
 ROLLOUT_FIELDS = ("requests_layer", "existing_layer", "candidates_layer", "candidates", "radius_m", "n_sites",
                   "per_phase", "exact", "eps_m", "min_pins")
 ROLLOUT_PAGE_PARAMETERS = ("requests_layer", "existing_layer", "candidates_layer", "radius_m", "n_sites",
-                           "per_phase", "format")
+                           "per_phase", "format", "crs")
 DASHBOARD_LIMIT = 200
 
 
@@ -104,9 +110,28 @@ def _download(body: str, filename: str, mimetype: str) -> Response:
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def _ranking_response(result, fmt: str | None) -> Response:
+def _file_download(fmt: str, crs_text: str | None, file: tuple) -> Response:
+    """A GeoPackage or zipped Shapefile, written by the export writers in the CRS asked for."""
+    fmt_spec, crs = FORMATS[fmt], parse_crs(crs_text)
+    schema, records = file
+    body = b"".join(export_chunks(fmt_spec, records, schema, crs=crs))
+    suffix = "" if crs == WGS84 else f"-{crs.split(':')[1]}"
+    return Response(body, mimetype=fmt_spec.media_type,
+                    headers={"Content-Disposition": f'attachment; filename="{schema.name}{suffix}{fmt_spec.suffix}"'})
+
+
+def _check_crs(fmt: str | None, crs_text: str | None) -> None:
+    if crs_text is not None and fmt not in FILE_FORMATS:
+        raise BadRequest("crs applies to the GeoPackage and Shapefile downloads (format=gpkg or shp.zip); GeoJSON "
+                         "and CSV are lon/lat (EPSG:4326).", code="invalid_parameter")
+
+
+def _ranking_response(result, fmt: str | None, crs_text: str | None = None) -> Response:
     name = f"{result.platform.slug}-{result.layer.slug}-ranking"
     gaps = result.variant == GAPS
+    if fmt in FILE_FORMATS:
+        return _file_download(fmt, crs_text, files.gaps_file(name, result.gaps) if gaps
+                              else files.places_file(name, result.places))
     if fmt == "csv":
         return _download(render.gaps_csv(result.gaps) if gaps else render.places_csv(result.places),
                          f"{name}.csv", "text/csv")
@@ -128,10 +153,11 @@ def _format(args, allowed: tuple[str, ...]) -> str | None:
 @bp.get("/api/platforms/<platform>/layers/<layer>/ranking")
 def ranking(platform: str, layer: str):
     params.reject_unknown(request.args, RANKING_PARAMETERS)
-    fmt = _format(request.args, ("geojson", "csv"))
+    fmt = _format(request.args, ("geojson", "csv", *FILE_FORMATS))
+    _check_crs(fmt, request.args.get("crs"))
     result = rank_layer(g.db_session, current_actor(), platform, layer, ranking_query(request.args),
                         data_dir=current_app.config["MAPSVC"]["DATA_DIR"])
-    return _ranking_response(result, fmt)
+    return _ranking_response(result, fmt, request.args.get("crs"))
 
 
 def rollout_inputs(body: Any) -> RolloutInputs:
@@ -157,8 +183,10 @@ def rollout_inputs(body: Any) -> RolloutInputs:
     return RolloutInputs(**values)
 
 
-def _rollout_response(rollout, fmt: str | None) -> Response:
+def _rollout_response(rollout, fmt: str | None, crs_text: str | None = None) -> Response:
     name = f"{rollout.platform.slug}-rollout"
+    if fmt in FILE_FORMATS:
+        return _file_download(fmt, crs_text, files.plan_file(name, rollout.plan))
     if fmt == "csv":
         return _download(render.plan_csv(rollout.plan), f"{name}.csv", "text/csv")
     members = {"platform": rollout.platform.slug, "candidates_source": rollout.candidates_source,
@@ -173,10 +201,12 @@ def _rollout_response(rollout, fmt: str | None) -> Response:
 
 @bp.post("/api/platforms/<platform>/rollout")
 def rollout(platform: str):
-    params.reject_unknown(request.args, ("format",))
-    fmt = _format(request.args, ("json", "geojson", "csv"))
+    params.reject_unknown(request.args, ("format", "crs"))
+    fmt = _format(request.args, ("json", "geojson", "csv", *FILE_FORMATS))
+    _check_crs(fmt, request.args.get("crs"))
     inputs = rollout_inputs(request.get_json(silent=True))
-    return _rollout_response(plan_platform_rollout(g.db_session, current_actor(), platform, inputs), fmt)
+    return _rollout_response(plan_platform_rollout(g.db_session, current_actor(), platform, inputs), fmt,
+                             request.args.get("crs"))
 
 
 # ---- dashboards -------------------------------------------------------------------------------------
@@ -199,7 +229,7 @@ def _built_map(platform, slug: str, title: str, count: int):
 
 @bp.get("/p/<platform>/<layer>/ranking")
 def ranking_page(platform: str, layer: str):
-    params.reject_unknown(request.args, RANKING_PARAMETERS[:-1])
+    params.reject_unknown(request.args, tuple(p for p in RANKING_PARAMETERS if p not in ("format", "crs")))
     if (response := _login_first()) is not None:
         return response
     query = ranking_query(_filled(request.args), default_limit=DASHBOARD_LIMIT)
@@ -210,9 +240,11 @@ def ranking_page(platform: str, layer: str):
     collection = render.gaps_geojson(result.gaps) if gaps else render.places_geojson(result.places)
     built = _built_map(result.platform, result.layer.slug, result.layer.title_nl, members["numberReturned"])
     filled = _filled(request.args)
-    args = {k: filled.getlist(k) for k in filled if k != "format"}
+    args = {k: filled.getlist(k) for k in filled if k not in ("format", "crs")}
     downloads = {fmt: url_for("ranking.ranking", platform=platform, layer=layer, format=fmt, **args)
                  for fmt in ("csv", "geojson")}
+    downloads["gpkg"] = url_for("ranking.ranking", platform=platform, layer=layer, format="gpkg", crs="EPSG:31370",
+                                **args)
     config = {"map": built.map_name, "group": built.group_names[result.layer.slug], "variant": result.variant,
               "colour": layer_colour(result.layer.slug), "collection": collection}
     return render_template("ranking_dashboard.html", result=result, members=members, gaps=gaps, built=built,
@@ -225,7 +257,8 @@ def rollout_page(platform: str):
     params.reject_unknown(request.args, ROLLOUT_PAGE_PARAMETERS)
     if (response := _login_first()) is not None:
         return response
-    fmt = _format(request.args, ("geojson", "csv"))
+    fmt = _format(request.args, ("geojson", "csv", *FILE_FORMATS))
+    _check_crs(fmt, request.args.get("crs"))
     args = _filled(request.args)
     inputs = RolloutInputs(
         requests_layer=args.get("requests_layer") or "charging-requests",
@@ -236,13 +269,14 @@ def rollout_page(platform: str):
         per_phase=params.whole_number(args, "per_phase", default=0, low=0, high=1000) or None)
     result = plan_platform_rollout(g.db_session, current_actor(), platform, inputs)
     if fmt:
-        return _rollout_response(result, fmt)
+        return _rollout_response(result, fmt, request.args.get("crs"))
     built = _built_map(result.platform, "charging-requests", "Laadpaalaanvragen", len(result.requests))
     collection = render.plan_geojson(result.plan, result.requests, result.existing)
     config = {"map": built.map_name, "group": built.group_names["charging-requests"], "variant": "rollout",
               "colour": layer_colour("charging-points"), "collection": collection}
-    plain = {k: v for k, v in args.items() if k != "format"}
+    plain = {k: v for k, v in args.items() if k not in ("format", "crs")}
     downloads = {fmt: url_for("ranking.rollout_page", platform=platform, format=fmt, **plain)
                  for fmt in ("csv", "geojson")}
+    downloads["gpkg"] = url_for("ranking.rollout_page", platform=platform, format="gpkg", crs="EPSG:31370", **plain)
     return render_template("rollout_dashboard.html", result=result, plan=result.plan, built=built, config=config,
                            downloads=downloads, inputs=inputs, distances=DISTANCE_NOTE)

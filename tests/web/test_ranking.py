@@ -348,3 +348,41 @@ def test_a_logged_in_official_posts_the_rollout_with_the_csrf_token(client, kape
     assert client.post(ROLLOUT, json={"n_sites": 1}).status_code == 400          # no CSRF token
     response = client.post(ROLLOUT, json={"n_sites": 1}, headers={"X-CSRFToken": csrf_of(client)})
     assert response.status_code == 200 and len(response.get_json()["sites"]) == 1
+
+
+def _read_file(response, tmp_path, name):
+    import pyogrio
+
+    path = tmp_path / name
+    path.write_bytes(response.data)
+    return pyogrio.read_dataframe(path)
+
+
+def test_rankings_and_plans_download_as_geopackage_and_shapefile_in_lambert(client, kapelle, tmp_path):
+    body = get_ranking(client, kapelle.tokens["official"]).get_json()
+    gpkg = get_ranking(client, kapelle.tokens["official"], format="gpkg", crs="EPSG:31370")
+    assert gpkg.status_code == 200 and gpkg.mimetype == "application/geopackage+sqlite3"
+    assert 'filename="kapelle-unpaving-spots-ranking-31370.gpkg"' in gpkg.headers["Content-Disposition"]
+    frame = _read_file(gpkg, tmp_path, "ranking.gpkg")
+    assert frame.crs.to_epsg() == 31370 and len(frame) == body["numberReturned"]
+    first = body["features"][0]["properties"]
+    row = frame.sort_values("rank").iloc[0]
+    assert (row["rank"], row["score"], row["people"]) == (first["rank"], first["score"], first["people"])
+    assert row["feature_ids"].split() == [str(i) for i in first["feature_ids"]]
+    centre = TO_L72.transform(*first["centroid"])                 # metres, not degrees
+    assert row.geometry.centroid.distance(shapely.Point(centre)) < 100
+
+    shp = get_ranking(client, kapelle.tokens["official"], format="shp.zip", crs="EPSG:3812")
+    assert _read_file(shp, tmp_path, "ranking.shp.zip").crs.to_epsg() == 3812
+
+    sites = plan(client, kapelle, query={"format": "gpkg", "crs": "EPSG:31370"}, n_sites=2).data
+    (tmp_path / "plan.gpkg").write_bytes(sites)
+    import pyogrio
+    planned = pyogrio.read_dataframe(tmp_path / "plan.gpkg")
+    assert list(planned["order"]) == [1, 2] and planned.crs.to_epsg() == 31370
+    assert set(planned["new_request_ids"][0].split()) == {str(i) for i in kapelle.pins["requests_near"]}
+
+    wrong = get_ranking(client, kapelle.tokens["official"], format="geojson", crs="EPSG:31370")
+    assert wrong.status_code == 400 and "GeoPackage" in wrong.get_json()["error"]["message"]
+    bad = get_ranking(client, kapelle.tokens["official"], format="gpkg", crs="EPSG:2154")
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "invalid_crs"
