@@ -41,7 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     _register_errors(app)
 
-    from mapsvc.web import api, contributions, maps, ogc, pages, ranking
+    from mapsvc.web import account, api, contributions, following, maps, moderation, news, ogc, oidc, pages, ranking
     from mapsvc.web import export as export_views
     from mapsvc.web.auth import init_auth
 
@@ -53,6 +53,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(ogc.bp)             # OGC API - Features at /ogc
     app.register_blueprint(maps.bp)            # map pages, embeds, pins per view
     app.register_blueprint(ranking.bp)         # rankings, rollout, dashboards
+    app.register_blueprint(oidc.bp)            # OpenID Connect logins
+    app.register_blueprint(moderation.bp)      # moderation and flags
+    app.register_blueprint(account.bp)         # one's own account and data
+    app.register_blueprint(following.bp)       # follows, e-mail preferences, officials' updates
+    app.register_blueprint(news.bp)            # news and timelines of layers
     app.register_blueprint(pages.bp)
     return app
 

@@ -229,3 +229,16 @@ def export(platform: str, layer: str, output: str, format_key, crs, bbox, status
             written = bar.pos
     click.echo(f"Exported {written} feature(s) of {platform}/{layer} to {output} "
                f"({options.format.label}, {options.crs}).")
+
+
+def _register_command_modules() -> None:
+    """Add the commands of mapsvc/commands/<area>.py (each defines register(main))."""
+    from importlib import import_module
+
+    from mapsvc.commands import AREAS
+
+    for area in AREAS:
+        import_module(f"mapsvc.commands.{area}").register(main)
+
+
+_register_command_modules()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -88,13 +89,23 @@ class Platform(Base):
     languages: Mapped[list] = mapped_column(Json, default=lambda: ["nl", "fr", "en"])
     embed_origins: Mapped[list] = mapped_column(Json, default=list)
     boundary_source: Mapped[str | None] = mapped_column(Text)
+    # Only logins whose OpenID Connect `acr` is one of these may vote; empty: any login may vote.
+    voting_acr_values: Mapped[list] = mapped_column(Json, default=list)
+    # What happens to a deleted account's pins ('anonymise' keeps them without author, 'remove' deletes
+    # them) and votes ('keep' keeps them counted without the voter, 'remove' deletes them).
+    deleted_account_pins: Mapped[str] = mapped_column(String(16), default="anonymise")
+    deleted_account_votes: Mapped[str] = mapped_column(String(16), default="keep")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     layers: Mapped[list[Layer]] = relationship(
         back_populates="platform", cascade="all, delete-orphan", order_by="Layer.id"
     )
 
-    __table_args__ = (CheckConstraint("kind IN ('municipality', 'region', 'initiative')", name="kind"),)
+    __table_args__ = (
+        CheckConstraint("kind IN ('municipality', 'region', 'initiative')", name="kind"),
+        CheckConstraint("deleted_account_pins IN ('anonymise', 'remove')", name="deleted_account_pins"),
+        CheckConstraint("deleted_account_votes IN ('keep', 'remove')", name="deleted_account_votes"),
+    )
 
 
 class Layer(Base):
@@ -123,6 +134,11 @@ class Layer(Base):
     # A new suggestion closer than this to one on the same layer is offered as a duplicate first.
     duplicate_distance_m: Mapped[float] = mapped_column(Float, default=50.0)
     attribution: Mapped[str | None] = mapped_column(Text)
+    # Pre-moderation: new pins stay 'pending' (seen by their author and moderators only) until approved.
+    premoderation: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Retention: this many days after closes_at the link between votes and voters is dropped (counts stay).
+    vote_retention_days: Mapped[int | None] = mapped_column(Integer)
+    votes_unlinked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     platform: Mapped[Platform] = relationship(back_populates="layers")
@@ -132,6 +148,7 @@ class Layer(Base):
         CheckConstraint("kind IN ('assets', 'suggestions', 'initiatives')", name="kind"),
         CheckConstraint("geometry_type IN ('point', 'polygon', 'point_or_polygon')", name="geometry_type"),
         CheckConstraint("votes_per_person IS NULL OR votes_per_person > 0", name="votes_per_person"),
+        CheckConstraint("vote_retention_days IS NULL OR vote_retention_days >= 0", name="vote_retention_days"),
     )
 
 
@@ -151,6 +168,12 @@ class Feature(Base):
     source_ref: Mapped[str | None] = mapped_column(String(200))
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    # visible: public; pending: waits for pre-moderation; hidden: taken off the map by a moderator.
+    # Only 'visible' features are public (API, OGC, exports, pins, rankings).
+    visibility: Mapped[str] = mapped_column(String(8), default="visible")
+    moderation_reason: Mapped[str | None] = mapped_column(Text)
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    moderated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -159,6 +182,7 @@ class Feature(Base):
             "status IS NULL OR status IN ('submitted', 'under_review', 'selected', 'realised', 'rejected')",
             name="status",
         ),
+        CheckConstraint("visibility IN ('visible', 'pending', 'hidden')", name="visibility"),
     )
 
 
@@ -175,6 +199,9 @@ class User(Base):
     display_name: Mapped[str | None] = mapped_column(String(80))
     locale: Mapped[str] = mapped_column(String(2), default="nl")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Opt-in weekly digest of new pins and status changes in what the user follows.
+    weekly_digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     grants: Mapped[list[RoleGrant]] = relationship(cascade="all, delete-orphan", lazy="selectin")
@@ -208,6 +235,8 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The assurance level (OIDC acr) of the login the token was issued from, for embedded maps.
+    acr: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -225,3 +254,157 @@ class Vote(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("feature_id", "user_id", name="uq_votes_feature_user"),)
+
+
+class OidcIdentity(Base):
+    """A login at an OpenID Connect provider tied to an account; `sub` is kept only as a keyed hash."""
+
+    __tablename__ = "oidc_identities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    issuer: Mapped[str] = mapped_column(String(500))
+    subject_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("issuer", "subject_hash", name="uq_oidc_identities_issuer_subject"),)
+
+
+class LoginProvider(Base):
+    """An OpenID Connect provider for the whole instance (platform_id NULL) or for one platform."""
+
+    __tablename__ = "login_providers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[int | None] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(100))
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(200))
+    client_secret: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Flag(Base):
+    """A resident's report that a pin needs a moderator's look; one per person and pin."""
+
+    __tablename__ = "flags"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feature_id: Mapped[int] = mapped_column(ForeignKey("features.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("feature_id", "user_id", name="uq_flags_feature_user"),)
+
+
+class ModerationEvent(Base):
+    """What a moderator did to a pin (hide, restore, approve, status), with the reason: the audit trail."""
+
+    __tablename__ = "moderation_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feature_id: Mapped[int] = mapped_column(ForeignKey("features.id", ondelete="CASCADE"), index=True)
+    moderator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Follow(Base):
+    """A resident's opt-in to updates: a platform, a theme on a platform, a layer, or one pin."""
+
+    __tablename__ = "follows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    layer_id: Mapped[int | None] = mapped_column(ForeignKey("layers.id", ondelete="CASCADE"))
+    feature_id: Mapped[int | None] = mapped_column(ForeignKey("features.id", ondelete="CASCADE"))
+    theme: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutgoingMail(Base):
+    """A queued e-mail; a worker sends it with retries. `message_id` makes a resend recognisable."""
+
+    __tablename__ = "outgoing_mail"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The recipient account (NULL once deleted: then the address is wiped too).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    to_address: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    headers: Mapped[dict] = mapped_column(Json, default=dict)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    # Why it was sent, unique where given, so that one event never mails one person twice.
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    state: Mapped[str] = mapped_column(String(8), default="queued")  # queued | sending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (CheckConstraint("state IN ('queued', 'sending', 'sent', 'failed')", name="state"),)
+
+
+class NewsItem(Base):
+    """News on a layer: a title, a text in sanitised Markdown, an optional link (e.g. a report)."""
+
+    __tablename__ = "news_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    layer_id: Mapped[int] = mapped_column(ForeignKey("layers.id", ondelete="CASCADE"), index=True)
+    title_nl: Mapped[str] = mapped_column(String(200))
+    title_fr: Mapped[str | None] = mapped_column(String(200))
+    title_en: Mapped[str | None] = mapped_column(String(200))
+    body_nl: Mapped[str | None] = mapped_column(Text)
+    body_fr: Mapped[str | None] = mapped_column(Text)
+    body_en: Mapped[str | None] = mapped_column(Text)
+    link_url: Mapped[str | None] = mapped_column(String(2000))
+    published_on: Mapped[date] = mapped_column(Date)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TimelinePhase(Base):
+    """One phase of a participation moment (inform, consult, decide, realise) with its dates."""
+
+    __tablename__ = "timeline_phases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    layer_id: Mapped[int] = mapped_column(ForeignKey("layers.id", ondelete="CASCADE"), index=True)
+    phase: Mapped[str] = mapped_column(String(16))
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    note_nl: Mapped[str | None] = mapped_column(Text)
+    note_fr: Mapped[str | None] = mapped_column(Text)
+    note_en: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("phase IN ('inform', 'consult', 'decide', 'realise')", name="phase"),
+        UniqueConstraint("layer_id", "phase", name="uq_timeline_phases_layer_phase"),
+    )
+
+
+class Announcement(Base):
+    """An official's update or invitation to the followers of a layer or a theme, sent once."""
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id", ondelete="CASCADE"))
+    layer_id: Mapped[int | None] = mapped_column(ForeignKey("layers.id", ondelete="CASCADE"))
+    theme: Mapped[str | None] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recipient_count: Mapped[int | None] = mapped_column(Integer)

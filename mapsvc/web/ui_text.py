@@ -136,9 +136,29 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+def _merge_areas() -> None:
+    """Add each area's messages (mapsvc/web/messages/<area>.py) to MESSAGES; an id may be defined once."""
+    from importlib import import_module
+
+    from mapsvc.web.messages import AREAS
+
+    for area in AREAS:
+        for language, found in import_module(f"mapsvc.web.messages.{area}").MESSAGES.items():
+            target = MESSAGES.setdefault(language, {})
+            clash = set(found) & set(target)
+            if clash:
+                raise RuntimeError(f"message ids defined twice ({area}): {sorted(clash)}")
+            target.update(found)
+
+
+_merge_areas()
+
+
 def messages(language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
-    """Return every message of a language (Dutch when the language has none yet)."""
-    return MESSAGES.get(language, MESSAGES[DEFAULT_LANGUAGE])
+    """Return every message of a language; an id it lacks falls back to Dutch."""
+    if language == DEFAULT_LANGUAGE or language not in MESSAGES:
+        return MESSAGES[DEFAULT_LANGUAGE]
+    return {**MESSAGES[DEFAULT_LANGUAGE], **MESSAGES[language]}
 
 
 def text(message_id: str, language: str = DEFAULT_LANGUAGE, **values: Any) -> str:

@@ -7,7 +7,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "mapsvc"
 
-WEB = ("flask", "werkzeug", "mapsvc.web", "mapsvc.app", "mapsvc.cli")
+WEB = ("flask", "werkzeug", "mapsvc.web", "mapsvc.app", "mapsvc.cli", "mapsvc.commands")
 DATABASE = ("sqlalchemy", "geoalchemy2", "alembic", "psycopg", "mapsvc.storage", "mapsvc.services")
 FORBIDDEN = {
     "layers": WEB + DATABASE,

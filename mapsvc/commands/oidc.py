@@ -1,0 +1,9 @@
+"""The `mapsvc` commands of the oidc area."""
+
+from __future__ import annotations
+
+import click
+
+
+def register(main: click.Group) -> None:
+    """Add this area's commands to the `mapsvc` command line."""
