@@ -41,7 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     _register_errors(app)
 
-    from mapsvc.web import account, api, contributions, following, maps, moderation, news, ogc, oidc, pages, ranking
+    from mapsvc.web import access, account, api, contributions, following, maps, moderation, news, ogc, oidc, pages, ranking
     from mapsvc.web import export as export_views
     from mapsvc.web.auth import init_auth
 
@@ -58,6 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(account.bp)         # one's own account and data
     app.register_blueprint(following.bp)       # follows, e-mail preferences, officials' updates
     app.register_blueprint(news.bp)            # news and timelines of layers
+    app.register_blueprint(access.bp)          # list view, place search
     app.register_blueprint(pages.bp)
     return app
 
