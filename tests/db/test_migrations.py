@@ -42,3 +42,30 @@ def test_geometries_are_stored_in_wgs84(db):
         else:
             srids = conn.execute(text("SELECT srid FROM geometry_columns WHERE f_table_schema = 'public'")).scalars().all()
     assert sorted(srids) == [4326, 4326]
+
+
+def test_0004_goes_down_to_0003_and_up_again_keeping_features(database_url):
+    """Moderation, accounts and mail tables come and go without copying the geometry tables."""
+    database = Database.connect(database_url)
+    migrate.upgrade(database.engine, "0003")
+    with database.engine.begin() as conn:
+        conn.execute(text("INSERT INTO platforms (slug, kind, name_nl, boundary, view_lon, view_lat, view_zoom, "
+                          "colour_primary, colour_secondary, languages, embed_origins, created_at) VALUES "
+                          "('p', 'municipality', 'P', ST_GeomFromText('MULTIPOLYGON(((0 0,1 0,1 1,0 0)))', 4326), "
+                          "0.5, 0.5, 12, '#000000', '#ffffff', '[]', '[]', CURRENT_TIMESTAMP)"))
+    database.upgrade()
+    new_tables = {"flags", "follows", "outgoing_mail", "news_items", "timeline_phases", "oidc_identities"}
+    assert new_tables <= set(inspect(database.engine).get_table_names())
+    columns = {c["name"] for c in inspect(database.engine).get_columns("features")}
+    assert {"visibility", "moderation_reason", "moderated_at", "moderated_by"} <= columns
+    with database.engine.connect() as conn:
+        assert conn.execute(text("SELECT deleted_account_pins, deleted_account_votes FROM platforms")).one() == (
+            "anonymise", "keep")
+    migrate.downgrade(database.engine, "0003")
+    assert not new_tables & set(inspect(database.engine).get_table_names())
+    assert "visibility" not in {c["name"] for c in inspect(database.engine).get_columns("features")}
+    assert "features.geom" in spatial_indexes(database.engine)
+    database.upgrade()
+    with database.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM platforms")).scalar() == 1
+    database.dispose()
