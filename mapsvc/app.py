@@ -44,8 +44,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from mapsvc.web import access, account, api, contributions, following, maps, moderation, news, ogc, oidc, pages, ranking
     from mapsvc.web import export as export_views
     from mapsvc.web.auth import init_auth
+    from mapsvc.web.language import init_language
 
     init_auth(app)
+    init_language(app)                         # ?lang=, the remembered choice, text() in templates, /language
 
     app.register_blueprint(api.bp)             # the JSON API of platforms, layers and features
     app.register_blueprint(contributions.bp)   # pins, votes, settings
@@ -74,7 +76,7 @@ def _register_errors(app: Flask) -> None:
             log.error("%s: %s", exc.code, exc.message)
         if _wants_json():
             return jsonify(exc.to_json()), exc.status
-        return render_template("error.html", status=exc.status, message=exc.message), exc.status
+        return _error_page(exc.status, exc.code, exc.message)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
@@ -84,9 +86,7 @@ def _register_errors(app: Flask) -> None:
             message = f"No such path: {request.path[:200]}. The API starts at /api/platforms."
         if _wants_json():
             return jsonify({"error": {"code": code, "message": message}}), exc.code
-        if exc.code == 404:
-            message = "Deze pagina bestaat niet."
-        return render_template("error.html", status=exc.code, message=message), exc.code
+        return _error_page(exc.code, "not_found" if exc.code == 404 else code, message)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
@@ -94,4 +94,13 @@ def _register_errors(app: Flask) -> None:
         message = "Something went wrong on our side; it has been logged. Please try again later."
         if _wants_json():
             return jsonify({"error": {"code": "internal_error", "message": message}}), 500
-        return render_template("error.html", status=500, message=message), 500
+        return _error_page(500, "internal_error", message)
+
+
+def _error_page(status: int, code: str, message: str):
+    """An error page in the request's language; the API's English message stays as the detail."""
+    from mapsvc.web.language import error_text
+
+    shown = error_text(code, message)
+    return render_template("error.html", status=status, message=shown,
+                           detail=message if shown != message and status not in (404, 500) else None), status

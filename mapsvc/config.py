@@ -35,10 +35,41 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_VOTES": "300 per hour",
     "TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
     "TILE_ATTRIBUTION": "© OpenStreetMap contributors",
+    # The service's public address, for links in e-mails (built outside any request): unsubscribe links,
+    # map pages, the preferences page.
+    "PUBLIC_URL": "http://127.0.0.1:5000",
+    # OpenID Connect login for the whole instance (README "Government login"); `mapsvc oidc set` (stored in
+    # the database, also per platform) takes precedence. Empty issuer: no instance-wide OIDC login.
+    "OIDC_ISSUER": "",
+    "OIDC_CLIENT_ID": "",
+    "OIDC_CLIENT_SECRET": "",
+    "OIDC_LABEL": "",
+    # Key of the keyed hash (HMAC-SHA256) under which a login's `sub` is stored. Empty: SECRET_KEY. Set it
+    # before the first government login so that SECRET_KEY can be rotated without orphaning those accounts.
+    "OIDC_SUBJECT_KEY": "",
+    # Address search on the map pages (README "Keyboard and screen readers"): a Nominatim-compatible
+    # service asked by the server (/search?format=jsonv2). Empty: the pages offer coordinates only.
+    "GEOCODER_URL": "",
+    "RATE_LIMIT_GEOCODE": "30 per minute",
+    # Outgoing mail (README "E-mail"): queued in the database, sent by `mapsvc mail send`.
+    # MAIL_BACKEND: smtp (production), folder (.eml files in MAIL_FOLDER) or log.
+    "MAIL_BACKEND": "folder",
+    "MAIL_FOLDER": None,  # None: the instance folder's mail/
+    "MAIL_FROM": "mapsvc <noreply@localhost>",
+    "SMTP_HOST": "localhost",
+    "SMTP_PORT": None,  # None: 587 for starttls, 465 for ssl, 25 for none
+    "SMTP_TLS": "starttls",  # starttls | ssl | none
+    "SMTP_USERNAME": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_TIMEOUT": 30,  # seconds per SMTP operation
+    "MAIL_MAX_ATTEMPTS": 10,
+    "MAIL_BACKOFF_SECONDS": 60,  # wait after the first failure; doubles each time, at most 6 hours
+    # `mapsvc serve` (development only, never gunicorn) sends queued mail in a background thread.
+    "MAIL_WORKER_THREAD": True,
 }
 
-_BOOLS = {"AUTO_MIGRATE", "DEVELOPMENT"}
-_INTS = {"DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE"}
+_BOOLS = {"AUTO_MIGRATE", "DEVELOPMENT", "MAIL_WORKER_THREAD"}
+_INTS = {"DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "SMTP_PORT", "SMTP_TIMEOUT", "MAIL_MAX_ATTEMPTS", "MAIL_BACKOFF_SECONDS"}
 
 
 def _coerce(key: str, value: Any) -> Any:
@@ -70,6 +101,8 @@ def load_settings(overrides: Mapping[str, Any] | None, instance_path: str,
         settings["SECRET_KEY"] = _instance_secret(Path(instance_path))
     if not settings["DATABASE_URL"]:
         settings["DATABASE_URL"] = "sqlite:///" + str(Path(instance_path) / "mapsvc.db")
+    if not settings["MAIL_FOLDER"]:
+        settings["MAIL_FOLDER"] = str(Path(instance_path) / "mail")
     if not 1 <= settings["DEFAULT_PAGE_SIZE"] <= settings["MAX_PAGE_SIZE"]:
         raise ConfigurationError("DEFAULT_PAGE_SIZE must lie between 1 and MAX_PAGE_SIZE.")
     return settings

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import timedelta, timezone
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -97,10 +98,12 @@ def issue_token(session: Session, user: User, name: str = "script") -> str:
     return token
 
 
-def issue_embed_token(session: Session, user: User) -> str:
-    """Create an embedded map's login token, valid for EMBED_TOKEN_HOURS; only its hash is kept."""
+def issue_embed_token(session: Session, user: User, acr: str | None = None, acr_issuer: str | None = None) -> str:
+    """Create an embedded map's login token (EMBED_TOKEN_HOURS, the session's acr and its issuer); only its hash
+    is kept."""
     token = EMBED_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, name=EMBED_TOKEN_NAME, token_hash=_hash(token)))
+    session.add(ApiToken(user_id=user.id, name=EMBED_TOKEN_NAME, token_hash=_hash(token), acr=acr,
+                         acr_issuer=acr_issuer if acr else None))
     session.flush()
     return token
 
@@ -122,18 +125,55 @@ def revoke_tokens(session: Session, user: User) -> int:
     return count
 
 
-def actor_for(session: Session, user_id: int | None) -> Actor:
-    """Build the Actor of an active user id (anonymous when None, unknown or deactivated)."""
+def actor_for(session: Session, user_id: int | None, acr: str | None = None,
+              acr_scope: frozenset[int | None] = frozenset()) -> Actor:
+    """Build the Actor of an active user id and login acr (anonymous when None, unknown or deactivated)."""
     if user_id is None:
         return ANONYMOUS
     user = session.get(User, user_id)
     if user is None or not user.is_active:
         return ANONYMOUS
-    return Actor(user.id, frozenset((g.role, g.platform_id, g.layer_id) for g in user.grants))
+    return Actor(user.id, frozenset((g.role, g.platform_id, g.layer_id) for g in user.grants), acr,
+                 acr_scope if acr else frozenset())
+
+
+def login_stamp(user: User) -> str:
+    """Return what a login cookie keeps beside the user id: the account's creation time (ISO 8601, UTC)."""
+    return user.created_at.astimezone(timezone.utc).isoformat()
+
+
+def session_actor(session: Session, user_id: int | None, stamp: str | None, acr: str | None = None,
+                  acr_scope: frozenset[int | None] = frozenset()) -> Actor:
+    """Build the Actor of a cookie session: anonymous unless both the id and the account's creation time match.
+
+    SQLite hands the highest id of a deleted account to the next new one (INTEGER PRIMARY KEY without
+    AUTOINCREMENT); a browser still holding the deleted account's id must not become that new account.
+    """
+    if user_id is None or not isinstance(user_id, int) or not isinstance(stamp, str):
+        return ANONYMOUS
+    user = session.get(User, user_id)
+    if user is None or login_stamp(user) != stamp:
+        return ANONYMOUS
+    return actor_for(session, user_id, acr, acr_scope)
 
 
 def user_id_for_token(session: Session, token: str) -> int | None:
     """Return the user id behind a bearer token, or None when it is unknown or revoked."""
+    holder = token_holder(session, token)
+    return holder.user_id if holder else None
+
+
+@dataclass(frozen=True)
+class TokenHolder:
+    """Who a bearer token speaks for, and the assurance level (with its issuer) of the login it came from."""
+
+    user_id: int
+    acr: str | None
+    acr_issuer: str | None
+
+
+def token_holder(session: Session, token: str) -> TokenHolder | None:
+    """Return who is behind a bearer token, or None when it is unknown or revoked."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     found = store.find_token(session, _hash(token))
@@ -141,4 +181,4 @@ def user_id_for_token(session: Session, token: str) -> int | None:
         return None
     if token.startswith(EMBED_TOKEN_PREFIX) and utcnow() - found.created_at > timedelta(hours=EMBED_TOKEN_HOURS):
         return None
-    return found.user_id
+    return TokenHolder(found.user_id, found.acr, found.acr_issuer)

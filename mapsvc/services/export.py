@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from mapsvc.errors import BadRequest, Forbidden, NotFound
 from mapsvc.export.formats import FORMATS, ExportFormat, export_chunks, write_atomically
-from mapsvc.export.records import Column, ExportRecord, ExportSchema, layer_columns
+from mapsvc.export.records import DATETIME, INTEGER, Column, ExportRecord, ExportSchema, layer_columns
 from mapsvc.layers.status import STATUSES
 from mapsvc.services.catalogue import get_layer, get_platform
 from mapsvc.services.permissions import ADMIN, Actor, is_official
@@ -29,9 +29,9 @@ from mapsvc.storage.models import Layer, Platform
 
 BRUSSELS = ZoneInfo("Europe/Brussels")  # dates without a time or offset are Belgian days
 CRS_NAMES = {"EPSG:4326": "WGS84 lon/lat", "EPSG:31370": "Belgian Lambert 72", "EPSG:3812": "Belgian Lambert 2008"}
-# Columns only officials see. Empty until moderation exists; hidden pins and flags add theirs here
-# (and exported_features must then leave hidden pins out unless include_moderation is set).
-MODERATION_COLUMNS: tuple[Column, ...] = ()
+# Columns only officials see (include_moderation), which also brings the hidden and pending pins.
+MODERATION_COLUMNS: tuple[Column, ...] = (Column("visibility"), Column("moderation_reason"),
+                                          Column("moderated_at", DATETIME), Column("open_flags", INTEGER))
 _SPACED_OFFSET = re.compile(r"(T[0-9:.]+) ([0-9]{2}(?::?[0-9]{2})?)$")
 _UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
 _EPSG = re.compile(r"(?:(?:urn:ogc:def:crs:)?EPSG:{1,2}|https?://www\.opengis\.net/def/crs/EPSG/0/)?(\d{4,6})",
@@ -159,7 +159,8 @@ def prepare_export(session: Session, actor: Actor, platform_slug: str, layer_slu
     schema = ExportSchema(f"{platform.slug}_{layer.slug}".replace("-", "_"), layer.geometry_type,
                           layer_columns(layer.property_schema, extra), layer.attribution)
     where = FeatureFilter(bbox=options.bbox, statuses=options.statuses, themes=options.themes,
-                          created_from=options.created_from, created_to=options.created_to)
+                          created_from=options.created_from, created_to=options.created_to,
+                          public_only=not options.include_moderation)
     return PreparedExport(platform.slug, layer.slug, layer.id, layer.is_public, options, where, schema,
                           export_filename(platform.slug, layer.slug, options, today or datetime.now(BRUSSELS).date()))
 
@@ -178,16 +179,20 @@ def count_export(session: Session, export: PreparedExport) -> int:
 
 def export_records(session: Session, export: PreparedExport) -> Iterator[ExportRecord]:
     """Stream the layer's matching features as plain export records."""
-    for feature in exported_features(session, export.layer_id, export.where):
-        yield _record(feature)
+    moderation = export.options.include_moderation
+    for feature in exported_features(session, export.layer_id, export.where, moderation=moderation):
+        yield _record(feature, moderation)
 
 
-def _record(feature: ExportedFeature) -> ExportRecord:
+def _record(feature: ExportedFeature, moderation: bool = False) -> ExportRecord:
     values = dict(feature.properties)
     values.update(theme=feature.theme, status=feature.status, official_answer=feature.official_answer,
                   vote_count=feature.vote_count, demo=feature.is_demo, source=feature.source,
                   source_ref=feature.source_ref, author_display_name=feature.author_display_name,
                   created_at=feature.created_at, updated_at=feature.updated_at)
+    if moderation:
+        values.update(visibility=feature.visibility, moderation_reason=feature.moderation_reason,
+                      moderated_at=feature.moderated_at, open_flags=feature.open_flags)
     return ExportRecord(feature.id, feature.geometry, values)
 
 

@@ -39,9 +39,9 @@ def feature_page(session: Session, actor: Actor, platform_slug: str, layer_slug:
 
 def one_feature(session: Session, actor: Actor, platform_slug: str, layer_slug: str,
                 feature_id: int) -> tuple[Feature, BaseGeometry, int]:
-    """Return one feature of a layer with its geometry and vote count, or raise NotFound."""
+    """Return one public feature (or the actor's own pending pin) with geometry and vote count, or raise NotFound."""
     _platform, layer = get_visible_layer(session, actor, platform_slug, layer_slug)
-    found = store.get_feature(session, layer.id, feature_id)
+    found = store.get_feature(session, layer.id, feature_id, viewer_id=actor.user_id)
     if found is None:
         raise NotFound(f"Layer {layer.slug!r} has no feature {feature_id}.", code="unknown_feature")
     return found

@@ -240,7 +240,7 @@ def item(session: Session, base: str, cid: str, raw_id: str, args: Mapping[str, 
             crs = canonical_crs(args["crs"])
         except ValueError as exc:
             raise InvalidParameter(f"crs: {exc}") from None
-    if not raw_id.isdigit() or len(raw_id) > 18:
+    if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 18:  # "²" is a digit int() refuses
         raise OGCNotFound(f"Collection {cid!r} has no feature {raw_id[:40]!r}: feature ids are whole numbers.")
     page = store.render_page(session, layer, store.ItemsQuery(limit=1, crs=crs, feature_id=int(raw_id)))
     if page.returned == 0:

@@ -96,7 +96,7 @@ def _whole(args: Mapping[str, str], name: str, default: int | None, low: int, hi
     if raw is None:
         return default
     text = raw.strip()
-    if not text.isdigit() or len(text) > 19 or not low <= int(text) <= high:
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or not low <= int(text) <= high:
         raise InvalidParameter(f"{name} must be a whole number from {low} up, got {raw[:40]!r}.")
     return int(text)
 

@@ -14,10 +14,15 @@ ROLES = (MODERATOR, OFFICIAL, ADMIN, INITIATIVE_MANAGER)
 
 @dataclass(frozen=True)
 class Actor:
-    """The person behind a request: a user id and their grants as (role, platform_id, layer_id)."""
+    """The person behind a request: a user id, their grants as (role, platform_id, layer_id), and the
+    assurance level (OpenID Connect `acr`) of their login, None for a local login. `acr_scope` says where
+    that acr counts: None in it for every platform (the instance's provider vouched for it), else the ids of
+    the platforms whose own provider did."""
 
     user_id: int | None
     grants: frozenset[tuple[str, int, int | None]] = frozenset()
+    acr: str | None = None
+    acr_scope: frozenset[int | None] = frozenset()
 
     @property
     def is_authenticated(self) -> bool:
@@ -27,6 +32,10 @@ class Actor:
     def has(self, role: str, platform_id: int, layer_id: int | None = None) -> bool:
         """Say whether the actor holds `role` on the platform (and layer)."""
         return (role, platform_id, layer_id) in self.grants
+
+    def acr_on(self, platform_id: int) -> str | None:
+        """Return the login's acr where it counts on this platform (its provider or the instance's), else None."""
+        return self.acr if None in self.acr_scope or platform_id in self.acr_scope else None
 
 
 ANONYMOUS = Actor(None)
@@ -41,6 +50,12 @@ def can_moderate(actor: Actor, platform_id: int, layer_id: int | None = None) ->
     """Moderators, officials and admins moderate a platform; an initiative manager moderates their layer."""
     return (actor.has(MODERATOR, platform_id) or is_official(actor, platform_id)
             or (layer_id is not None and actor.has(INITIATIVE_MANAGER, platform_id, layer_id)))
+
+
+def can_answer(actor: Actor, platform_id: int, layer_id: int) -> bool:
+    """Officials and admins of the platform, and the layer's initiative manager, decide on suggestions: they
+    change a suggestion's status with an official answer (moderators do not)."""
+    return is_official(actor, platform_id) or actor.has(INITIATIVE_MANAGER, platform_id, layer_id)
 
 
 def can_administer(actor: Actor, platform_id: int) -> bool:

@@ -51,7 +51,8 @@ def pins_in_view(session: Session, platform_slug: str, layer_slug: str, *, bbox:
     grid = grid_for_view(bbox or extent, zoom, platform.view_lat)
     view = grid.snap(bbox or extent)
     use_index = share_of_extent(view, extent) < INDEX_SHARE
-    cells = store.cell_counts(session, layer.id, view, grid.width, grid.height, use_index=use_index)
+    cells = store.cell_counts(session, layer.id, view, grid.width, grid.height, use_index=use_index,
+                              viewer_id=viewer_id)
     count = sum(cell.count for cell in cells)
     if view_mode(count, zoom) == CLUSTERS:
         return PinView(platform, layer, CLUSTERS, grid.zoom, view, count, clusters=cells)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import shapely
@@ -130,6 +130,32 @@ def _osm_rows(features: list[dict], boundary, kind: str, source: str) -> tuple[l
     return inside, skipped
 
 
+# One sample layer shows what news and a timeline look like; every text says it is demo data.
+DEMO_NEWS_LAYER = ("kapelle-op-den-bos", "christmas-village")
+
+
+def add_demo_news(session: Session, layer_id: int) -> None:
+    """Give a layer a demo timeline of the autumn 2026 round and one demo news item."""
+    from mapsvc.storage import news as news_store
+
+    note = {"nl": "Demo – voorbeeldtijdlijn, geen echte planning.", "fr": "Démo – exemple, pas un vrai calendrier.",
+            "en": "Demo – example timeline, not a real schedule."}
+    phases = [("inform", date(2026, 10, 1), date(2026, 10, 31)), ("consult", date(2026, 11, 1), date(2027, 1, 7)),
+              ("decide", date(2027, 1, 8), date(2027, 3, 31)), ("realise", date(2027, 11, 15), date(2027, 12, 31))]
+    news_store.replace_timeline(session, layer_id, [
+        {"phase": phase, "starts_on": starts, "ends_on": ends, **{f"note_{k}": v for k, v in note.items()}}
+        for phase, starts, ends in phases])
+    news_store.add_news(session, layer_id, {
+        "title_nl": "Demo – Denk mee over het kerstdorp", "title_fr": "Demo – Participez au village de Noël",
+        "title_en": "Demo – Help plan the Christmas village",
+        "body_nl": "Dit is **demodata**. Tot 7 januari kun je op de kaart aanduiden waar een kraampje of "
+                   "een lichtje moet komen.\n\n- Zet een pin\n- Steun de plekken van je buren",
+        "body_fr": "Ceci est une **démonstration**. Jusqu'au 7 janvier, indiquez sur la carte où placer un "
+                   "chalet ou une illumination.",
+        "body_en": "This is **demo data**. Until 7 January, mark on the map where a stall or lights should go.",
+        "link_url": None, "published_on": date(2026, 11, 1)})
+
+
 def load_sample(session: Session, data_dir: str | Path, *, base_seed: int = 2026, replace: bool = False,
                 report: Callable[[str], None] = lambda _msg: None) -> list[str]:
     """Create the sample platforms that are missing (all of them with `replace`); return their slugs."""
@@ -165,5 +191,8 @@ def load_sample(session: Session, data_dir: str | Path, *, base_seed: int = 2026
                 n = simulate_layer(session, spec.slug, layer.slug, n=count,
                                    seed=layer_seed(base_seed, spec.slug, layer.slug))
                 report(f"{spec.slug}/{layer.slug}: {n} DEMO features from the participation simulator")
+            if (spec.slug, layer.slug) == DEMO_NEWS_LAYER:
+                add_demo_news(session, layer.id)
+                report(f"{spec.slug}/{layer.slug}: a DEMO timeline and news item")
         created.append(spec.slug)
     return created

@@ -14,10 +14,13 @@ from mapsvc.errors import BadRequest, Forbidden
 from mapsvc.layers.window import check_window
 from mapsvc.services.catalogue import get_layer, get_platform
 from mapsvc.services.permissions import INITIATIVE_MANAGER, Actor, can_administer
+from mapsvc.services.privacy import check_policy, check_retention_days
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-PLATFORM_FIELDS = ("embed_origins", "colour_primary", "colour_secondary", "logo_url")
-LAYER_FIELDS = ("opens_at", "closes_at", "voting_enabled", "votes_per_person", "duplicate_distance_m")
+PLATFORM_FIELDS = ("embed_origins", "colour_primary", "colour_secondary", "logo_url",
+                   "deleted_account_pins", "deleted_account_votes", "voting_acr_values")
+LAYER_FIELDS = ("opens_at", "closes_at", "voting_enabled", "votes_per_person", "duplicate_distance_m",
+                "vote_retention_days", "premoderation")
 
 
 def _unknown(body: Mapping, allowed: tuple[str, ...]) -> None:
@@ -39,6 +42,16 @@ def origin(value: Any) -> str:
         raise BadRequest(f"{value[:80]!r} is not an origin: write scheme and host only, e.g. "
                          "https://www.poperinge.be.", code="invalid_origin")
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def acr_values(value: Any) -> list[str]:
+    """Check the assurance levels (OIDC acr) a vote needs: up to 10 non-empty texts; [] lets any login vote."""
+    if not isinstance(value, list) or len(value) > 10 or not all(
+            isinstance(v, str) and v.strip() and len(v.strip()) <= 200 for v in value):
+        raise BadRequest("voting_acr_values is a list of at most 10 assurance levels (the provider's acr values, "
+                         "e.g. [\"urn:be:vlaanderen:acm:niveau:substantieel\"]), or [] to let any login vote.",
+                         code="invalid_acr_values")
+    return list(dict.fromkeys(v.strip() for v in value))
 
 
 def _moment(name: str, value: Any) -> datetime | None:
@@ -75,6 +88,11 @@ def update_platform(session: Session, actor: Actor, platform_slug: str, body: Ma
         if url is not None and (not isinstance(url, str) or urlsplit(url).scheme != "https" or len(url) > 2000):
             raise BadRequest("logo_url must be an https:// address (or null).", code="invalid_url")
         platform.logo_url = url
+    if "voting_acr_values" in body:
+        platform.voting_acr_values = acr_values(body["voting_acr_values"])
+    for name in ("deleted_account_pins", "deleted_account_votes"):  # what an account deletion does here
+        if name in body:
+            setattr(platform, name, check_policy(name, body[name]))
     session.flush()
     return {name: getattr(platform, name) for name in PLATFORM_FIELDS}
 
@@ -108,8 +126,21 @@ def update_layer(session: Session, actor: Actor, platform_slug: str, layer_slug:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1000:
             raise BadRequest("duplicate_distance_m is a number of metres from 0 (off) to 1000.", code="invalid_setting")
         layer.duplicate_distance_m = float(value)
+    if "premoderation" in body:  # new pins wait for a moderator's approval; pins already there stay as they are
+        if not isinstance(body["premoderation"], bool):
+            raise BadRequest("premoderation is true or false.", code="invalid_setting")
+        layer.premoderation = body["premoderation"]
+    if "vote_retention_days" in body:
+        layer.vote_retention_days = check_retention_days(body["vote_retention_days"])
     session.flush()
     stamp = lambda m: None if m is None else m.isoformat().replace("+00:00", "Z")  # noqa: E731
-    return {"opens_at": stamp(layer.opens_at), "closes_at": stamp(layer.closes_at),
-            "voting_enabled": layer.voting_enabled, "votes_per_person": layer.votes_per_person,
-            "duplicate_distance_m": layer.duplicate_distance_m}
+    answer = {"opens_at": stamp(layer.opens_at), "closes_at": stamp(layer.closes_at),
+              "voting_enabled": layer.voting_enabled, "votes_per_person": layer.votes_per_person,
+              "duplicate_distance_m": layer.duplicate_distance_m, "vote_retention_days": layer.vote_retention_days,
+              "votes_unlinked_at": stamp(layer.votes_unlinked_at), "premoderation": layer.premoderation}
+    if layer.votes_unlinked_at is not None and layer.voting_enabled:
+        # The window may reopen (for new pins, say), but voting never does: the voting service refuses it.
+        answer["warnings"] = [{"code": "votes_unlinked", "message": (
+            "Who voted on this layer was deleted (vote retention), so it takes no new votes even while open: "
+            "earlier voters could not be recognised. Open a new layer for a new round of voting.")}]
+    return answer

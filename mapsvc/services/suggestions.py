@@ -20,6 +20,7 @@ from mapsvc.layers.rules import FeatureInvalid, validate_feature
 from mapsvc.layers.status import SUBMITTED
 from mapsvc.layers.window import window_state
 from mapsvc.services.catalogue import get_visible_layer, rules_for
+from mapsvc.services.moderation import initial_visibility
 from mapsvc.services.permissions import Actor, can_contribute, can_edit_pin
 from mapsvc.spatial.distance import bbox_around, metres_from
 from mapsvc.storage import features as store
@@ -124,7 +125,7 @@ def create_suggestion(session: Session, actor: Actor, platform_slug: str, layer_
                 details={"nearby": [n.__dict__ for n in nearby]})
     feature = Feature(layer_id=layer.id, geom=from_shape(valid.geometry, srid=SRID), properties=valid.properties,
                       theme=valid.theme, status=SUBMITTED, source=CONTRIBUTED, is_demo=False, author_id=actor.user_id,
-                      created_at=now, updated_at=now)
+                      visibility=initial_visibility(actor, platform, layer), created_at=now, updated_at=now)
     session.add(feature)
     session.flush()
     return feature, valid.geometry, 0
@@ -153,6 +154,8 @@ def update_suggestion(session: Session, actor: Actor, platform_slug: str, layer_
                        properties, theme)
     feature.geom = from_shape(valid.geometry, srid=SRID)
     feature.properties, feature.theme, feature.updated_at = valid.properties, valid.theme, now
+    if feature.visibility == "visible":  # on a pre-moderated layer an edited pin waits for approval again
+        feature.visibility = initial_visibility(actor, platform, layer)
     session.flush()
     return feature, valid.geometry, vote_counts(session, [feature.id])[feature.id]
 

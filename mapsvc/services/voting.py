@@ -35,6 +35,12 @@ class VoteState:
 def _voting_layer(layer: Layer, now: datetime) -> None:
     if layer.kind != SUGGESTIONS or not layer.voting_enabled:
         raise Forbidden(f"Voting is not switched on for layer {layer.slug!r}.", code="voting_disabled")
+    if layer.votes_unlinked_at is not None:
+        # Who voted was forgotten (retention): nobody's earlier votes can be recognised any more, so a reopened
+        # window would let everyone vote a second time and budgets would start again from zero.
+        raise Forbidden(f"Voting on layer {layer.slug!r} is over for good: who voted was deleted after it closed "
+                        "(vote retention), so new votes cannot be checked against earlier ones. The votes cast "
+                        "stay counted; open a new layer for a new round of voting.", code="votes_unlinked")
     if window_state(layer.opens_at, layer.closes_at, now) != "open":
         raise Forbidden("Voting is only possible while the participation moment is open.", code="layer_closed")
 
@@ -62,9 +68,16 @@ def cast_vote(session: Session, actor: Actor, platform_slug: str, layer_slug: st
     """Record the actor's vote for a suggestion, within the layer's window and budget."""
     if not can_contribute(actor):
         raise Unauthorized("Log in to vote.")
-    _platform, layer = get_visible_layer(session, actor, platform_slug, layer_slug)
+    platform, layer = get_visible_layer(session, actor, platform_slug, layer_slug)
     _voting_layer(layer, now)
+    # Only an acr from the instance's provider or this platform's own provider counts here.
+    if platform.voting_acr_values and actor.acr_on(platform.id) not in platform.voting_acr_values:
+        raise Forbidden("Voting on this platform needs the government login at a sufficient assurance level: "
+                        "log in with the government login to vote.", code="assurance_level_required",
+                        details={"acr_values": list(platform.voting_acr_values)})
     feature = _feature(session, layer, feature_id)
+    if feature.visibility != "visible":  # hidden or waiting for approval: not on the public map
+        raise NotFound(f"Layer {layer.slug!r} has no feature {feature_id}.", code="unknown_feature")
     if feature.status in (REJECTED, REALISED):
         raise Conflict(f"This suggestion is {feature.status}; it takes no more votes.", code="voting_finished")
     account_store.lock_user(session, actor.user_id)  # one person's votes one after another (budget)
@@ -83,13 +96,15 @@ def cast_vote(session: Session, actor: Actor, platform_slug: str, layer_slug: st
 
 def withdraw_vote(session: Session, actor: Actor, platform_slug: str, layer_slug: str, feature_id: int, *,
                   now: datetime) -> VoteState:
-    """Remove the actor's vote while voting is open."""
+    """Remove the actor's vote while voting is open, also on a pin moderators hid or that waits for approval."""
     if not can_contribute(actor):
         raise Unauthorized("Log in to withdraw a vote.")
     _platform, layer = get_visible_layer(session, actor, platform_slug, layer_slug)
     _voting_layer(layer, now)
-    feature = _feature(session, layer, feature_id)
+    feature = _feature(session, layer, feature_id)  # whatever its visibility: a person may take back their vote
     if store.remove_vote(session, feature.id, actor.user_id) == 0:
+        if feature.visibility != "visible":  # to anyone but its voters, a pin off the map does not exist
+            raise NotFound(f"Layer {layer.slug!r} has no feature {feature_id}.", code="unknown_feature")
         raise NotFound("You had not voted for this suggestion.", code="not_voted")
     return _state(session, layer, feature.id, actor.user_id)
 

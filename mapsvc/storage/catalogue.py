@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from mapsvc.storage.features import PUBLIC
 from mapsvc.storage.models import Feature, Layer, Platform
 
 
@@ -24,12 +25,12 @@ def find_layer(session: Session, platform_id: int, slug: str) -> Layer | None:
 
 
 def feature_counts(session: Session, layer_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """Count the features of each layer: (all, demo)."""
+    """Count the public features of each layer: (all, demo)."""
     if not layer_ids:
         return {}
     rows = session.execute(
         select(Feature.layer_id, func.count(), func.sum(case((Feature.is_demo, 1), else_=0)))
-        .where(Feature.layer_id.in_(layer_ids))
+        .where(Feature.layer_id.in_(layer_ids), PUBLIC)
         .group_by(Feature.layer_id)
     )
     counts = {layer_id: (0, 0) for layer_id in layer_ids}

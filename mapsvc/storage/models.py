@@ -202,6 +202,9 @@ class User(Base):
     # Opt-in weekly digest of new pins and status changes in what the user follows.
     weekly_digest: Mapped[bool] = mapped_column(Boolean, default=False)
     digest_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Mail when an official decides on one's own pin (a reply to one's own contribution, on by default);
+    # the unsubscribe link of such a mail switches it off.
+    own_pin_updates: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     grants: Mapped[list[RoleGrant]] = relationship(cascade="all, delete-orphan", lazy="selectin")
@@ -237,6 +240,8 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The assurance level (OIDC acr) of the login the token was issued from, for embedded maps.
     acr: Mapped[str | None] = mapped_column(String(200))
+    # The issuer that vouched for that acr: a platform's own provider counts on that platform only.
+    acr_issuer: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from mapsvc.spatial.ogc_crs import CRS84, Frame, decimals_for, epsg_of, reproject_geometry
+from mapsvc.storage.features import PUBLIC, not_public_ids
 from mapsvc.storage.models import SRID, Feature, Layer, Platform, User, Vote
 
 # What every OGC feature carries beside its layer's own fields, in this order. Nothing names a person:
@@ -127,14 +128,14 @@ def _brief_sql() -> str:
 
 
 def layer_extents(session: Session, layer_ids: list[int]) -> dict[int, LayerExtent]:
-    """Return the extent of each layer's features."""
+    """Return the extent of each layer's public features."""
     postgis = session.get_bind().dialect.name == "postgresql"
     names = ("ST_XMin", "ST_YMin", "ST_XMax", "ST_YMax") if postgis else ("MbrMinX", "MbrMinY", "MbrMaxX", "MbrMaxY")
     edges = [getattr(func, name)(Feature.geom) for name in names]
     rows = session.execute(
         select(Feature.layer_id, func.min(edges[0]), func.min(edges[1]), func.max(edges[2]), func.max(edges[3]),
                func.min(Feature.created_at), func.max(Feature.created_at))
-        .where(Feature.layer_id.in_(layer_ids)).group_by(Feature.layer_id))
+        .where(Feature.layer_id.in_(layer_ids), PUBLIC).group_by(Feature.layer_id))
     extents = {layer_id: LayerExtent(None, None, None) for layer_id in layer_ids}
     for layer_id, minx, miny, maxx, maxy, first, last in rows:
         extents[layer_id] = LayerExtent((minx, miny, maxx, maxy), first, last)
@@ -234,7 +235,10 @@ def _statement(shape: _Shape):
 
 
 def _conditions(shape: _Shape) -> list:
-    conditions = [Feature.layer_id == bindparam("layer_id", type_=Integer)]
+    layer_id = bindparam("layer_id", type_=Integer)
+    # Only public features. NOT IN the layer's few pending/hidden ids rather than `visibility = 'visible'`: the
+    # bbox index covers (layer_id, id) only, and a test on the row's visibility would read every match's row.
+    conditions = [Feature.layer_id == layer_id, Feature.id.not_in(not_public_ids(layer_id))]
     if shape.feature_id:
         conditions.append(Feature.id == bindparam("feature_id", type_=Integer))
     if shape.frame:

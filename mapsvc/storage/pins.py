@@ -10,6 +10,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Integer, and_, cast, func, select, text
 from sqlalchemy.orm import Session
 
+from mapsvc.storage.features import visible_to
 from mapsvc.storage.models import SRID, Feature, Vote
 from mapsvc.storage.votes import vote_count_column
 
@@ -43,6 +44,7 @@ class PinRow:
     mine: bool
     voted: bool
     outline: BaseGeometry | None  # the geometry when it is not a point (a roof outline)
+    visibility: str = "visible"   # 'pending' for the viewer's own pin that waits for pre-moderation
 
 
 def _centre(session: Session):
@@ -82,15 +84,16 @@ def _cell_index(session: Session, value, origin: float, size: float):
 
 
 def cell_counts(session: Session, layer_id: int, bbox: BBox, width: float, height: float, *,
-                use_index: bool = True) -> list[CellCount]:
-    """Count a layer's features centred in `bbox` per grid cell of width x height degrees from (-180, -90)."""
+                use_index: bool = True, viewer_id: int | None = None) -> list[CellCount]:
+    """Count a layer's public features (and the viewer's pending ones) centred in `bbox` per grid cell of
+    width x height degrees from (-180, -90)."""
     x, y = _centre(session)
     column = _cell_index(session, x, -180.0, width).label("col")
     row = _cell_index(session, y, -90.0, height).label("row")
     rows = session.execute(
         select(column, row, func.count(), func.avg(x), func.avg(y), func.min(x), func.min(y), func.max(x),
                func.max(y))
-        .where(Feature.layer_id == layer_id, *_in_view(session, bbox, use_index))
+        .where(Feature.layer_id == layer_id, visible_to(viewer_id), *_in_view(session, bbox, use_index))
         .group_by(column, row)
         .order_by(column, row)
     )
@@ -100,13 +103,14 @@ def cell_counts(session: Session, layer_id: int, bbox: BBox, width: float, heigh
 
 def pins_in_bbox(session: Session, layer_id: int, bbox: BBox, *, limit: int, viewer_id: int | None = None,
                  use_index: bool = True) -> list[PinRow]:
-    """Return up to `limit` features centred in `bbox` as pins, in id order, with vote counts."""
+    """Return up to `limit` public features (and the viewer's own pending ones) centred in `bbox` as pins, in id
+    order, with vote counts."""
     x, y = _centre(session)
     is_point = (func.GeometryType(Feature.geom).in_(["POINT", "ST_Point"]))
     rows = session.execute(
         select(Feature.id, x, y, Feature.properties, Feature.theme, Feature.status, Feature.is_demo,
-               vote_count_column(), Feature.author_id, is_point, Feature.geom)
-        .where(Feature.layer_id == layer_id, *_in_view(session, bbox, use_index))
+               vote_count_column(), Feature.author_id, is_point, Feature.geom, Feature.visibility)
+        .where(Feature.layer_id == layer_id, visible_to(viewer_id), *_in_view(session, bbox, use_index))
         .order_by(Feature.id)
         .limit(limit)
     ).all()
@@ -117,5 +121,5 @@ def pins_in_bbox(session: Session, layer_id: int, bbox: BBox, *, limit: int, vie
             and_(Vote.user_id == viewer_id, Vote.feature_id.in_(ids)))))
     return [PinRow(fid, float(lon), float(lat), dict(props or {}), theme, status, bool(demo), int(votes or 0),
                    viewer_id is not None and author == viewer_id, fid in voted,
-                   None if point else to_shape(geom))
-            for fid, lon, lat, props, theme, status, demo, votes, author, point, geom in rows]
+                   None if point else to_shape(geom), visibility)
+            for fid, lon, lat, props, theme, status, demo, votes, author, point, geom, visibility in rows]

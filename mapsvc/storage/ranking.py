@@ -19,7 +19,7 @@ import shapely
 from sqlalchemy import Float, bindparam, case, cast, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
-from mapsvc.storage.features import FeatureFilter, feature_conditions
+from mapsvc.storage.features import FeatureFilter, feature_conditions, not_public_ids
 from mapsvc.storage.models import Feature, User, Vote
 
 NO_ONE = -1                       # no author, or a vote whose link to the voter was dropped
@@ -90,10 +90,12 @@ def pin_columns(session: Session, layer_id: int, where: FeatureFilter = FeatureF
 
 def vote_columns(session: Session, layer_id: int, where: FeatureFilter = FeatureFilter(), *,
                  accounts: bool = True) -> VoteColumns:
-    """Read the votes on a layer's pins that pass the filter (any order)."""
+    """Read the votes on a layer's pins that pass the filter (any order); votes on hidden or pending pins stay out."""
     conditions = [Vote.layer_id == layer_id]
     if where != FeatureFilter():
         conditions.append(Vote.feature_id.in_(select(Feature.id).where(*feature_conditions(session, layer_id, where))))
+    else:  # the layer's few pending/hidden ids, not a join of every vote with its pin
+        conditions.append(Vote.feature_id.not_in(not_public_ids(layer_id)))
     columns = (Vote.feature_id, func.coalesce(Vote.user_id, NO_ONE), Vote.created_at)
     if _postgis(session):
         pin_id, voter, created = _packed(session, columns, ("i4", "i4", "t"), conditions)

@@ -37,9 +37,15 @@ def has_voted(session: Session, feature_id: int, user_id: int) -> bool:
 
 
 def votes_used(session: Session, layer_id: int, user_id: int) -> int:
-    """Count a person's votes on a layer."""
-    return session.scalar(select(func.count()).select_from(Vote)
-                          .where(Vote.layer_id == layer_id, Vote.user_id == user_id))
+    """Count a person's votes on a layer's visible pins (the budget they use up)."""
+    from mapsvc.storage.models import Feature
+
+    # A vote on a hidden or pending pin uses no budget: its voter cannot see it on the map. After a restore,
+    # it counts again, so a person may hold more votes than the budget; new votes wait until they are under it.
+    # "visible" is mapsvc.storage.features.VISIBLE (that module imports this one).
+    return session.scalar(select(func.count()).select_from(Vote).join(Feature, Feature.id == Vote.feature_id)
+                          .where(Vote.layer_id == layer_id, Vote.user_id == user_id,
+                                 Feature.visibility == "visible"))
 
 
 def voted_features(session: Session, layer_id: int, user_id: int) -> list[int]:

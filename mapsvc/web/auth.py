@@ -10,13 +10,16 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
 from mapsvc.errors import MapsvcError, Unauthorized
-from mapsvc.services import accounts
+from mapsvc.services import accounts, oidc
 from mapsvc.services.permissions import ANONYMOUS, Actor
 from mapsvc.web.ui_text import text
 
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 csrf = CSRFProtect()
+# Endpoints whose own signed token is the proof (one-click unsubscribe, RFC 8058): mail providers POST
+# there without any page, cookie or CSRF token.
+CSRF_EXEMPT: set[str] = set()
 
 
 def _rate_key() -> str:
@@ -76,17 +79,24 @@ def _identify() -> None:
     db_session = g.db_session
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        user_id = accounts.user_id_for_token(db_session, header[7:].strip())
-        if user_id is None:
+        holder = accounts.token_holder(db_session, header[7:].strip())
+        if holder is None:
             raise Unauthorized("The API token is unknown or revoked.", code="invalid_token")
-        g.actor = accounts.actor_for(db_session, user_id)
+        # An embed token carries its session's acr and the issuer that vouched for it.
+        g.actor = accounts.actor_for(db_session, holder.user_id, holder.acr,
+                                     _acr_scope(holder.acr, holder.acr_issuer))
         g.bearer_token = header[7:].strip()
         return  # token requests carry no cookie, so CSRF does not apply
-    g.actor = accounts.actor_for(db_session, session.get("user_id"))
+    user_id, acr = session.get("user_id"), session.get("acr")
+    g.actor = accounts.session_actor(db_session, user_id, session.get("user_since"), acr,
+                                     _acr_scope(acr, session.get("acr_issuer")))
+    if user_id is not None and not g.actor.is_authenticated:
+        session.clear()  # a deleted or deactivated account, or an id handed to someone else since
     # A 404/405 says more than a CSRF error, and so does the 401 an anonymous API write gets; forms (login)
     # are checked for everyone, against login CSRF.
     anonymous_api = not g.actor.is_authenticated and request.path.startswith("/api/")
-    if request.method in WRITES and request.routing_exception is None and not anonymous_api:
+    if (request.method in WRITES and request.routing_exception is None and not anonymous_api
+            and request.endpoint not in CSRF_EXEMPT):
         try:
             csrf.protect()
         except CSRFError:
@@ -95,7 +105,21 @@ def _identify() -> None:
                 "(scripts use an API token in the Authorization header instead).", code="csrf_failed") from None
 
 
-def _safe_next(target: str | None) -> str:
+def _acr_scope(acr: str | None, issuer: str | None) -> frozenset[int | None]:
+    """Where a login's acr counts, by the providers configured now (one small query, only for OIDC logins)."""
+    if not acr or not issuer:
+        return frozenset()
+    return oidc.acr_scope(g.db_session, current_app.config["MAPSVC"], issuer)
+
+
+def log_in(user_id: int, stamp: str) -> None:
+    """Start a fresh cookie session for an account: its id, and its login stamp so that a reused id never matches."""
+    session.clear()
+    session["user_id"] = user_id
+    session["user_since"] = stamp
+
+
+def safe_next(target: str | None) -> str:
     """Only follow relative redirects after login (no open redirect to another site)."""
     if not target:
         return url_for("pages.index")
@@ -113,17 +137,19 @@ def login():
     if request.method == "POST":
         user = accounts.authenticate(g.db_session, request.form.get("email", ""), request.form.get("password", ""))
         if user is not None:
-            session.clear()
-            session["user_id"] = user.id
-            return redirect(_safe_next(request.form.get("next")))
-        error = "Dit e-mailadres en wachtwoord passen niet bij elkaar."
+            log_in(user.id, accounts.login_stamp(user))
+            return redirect(safe_next(request.form.get("next")))
+        error = text("login.failed")
     return render_template("login.html", error=error, next=request.values.get("next", "")), 401 if error else 200
 
 
 @bp.post("/logout")
 def logout():
+    from mapsvc.web.oidc import provider_logout_url
+
+    provider_logout = provider_logout_url()  # read before the session (and its acr) is cleared
     session.clear()
-    return redirect(url_for("pages.index"))
+    return redirect(provider_logout or url_for("pages.index"))
 
 
 @bp.get("/login/embedded")
@@ -131,7 +157,7 @@ def embedded_login():
     """The popup an embedded map opens: log in first-party, then hand the frame a token (embed_login.js)."""
     if not current_actor().is_authenticated:
         return redirect(url_for("auth.login", next=url_for("auth.embedded_login")))
-    return render_template("embed_login.html", text=text)
+    return render_template("embed_login.html")
 
 
 @bp.post("/api/embed-token")
@@ -145,10 +171,14 @@ def embed_token():
 
     with current_app.extensions["mapsvc.db"].transaction() as session:
         user = session.get(User, actor.user_id)
-        token = accounts.issue_embed_token(session, user)
+        token = accounts.issue_embed_token(session, user, actor.acr, _acr_issuer())
         answer = {"token": token, "expires_in": accounts.EMBED_TOKEN_HOURS * 3600,
                   "user": {"id": user.id, "display_name": user.display_name}}
     return answer, 201
+
+
+def _acr_issuer() -> str | None:
+    return session.get("acr_issuer") if isinstance(session.get("acr_issuer"), str) else None
 
 
 @bp.delete("/api/embed-token")

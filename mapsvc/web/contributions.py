@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, g, request
 
 from mapsvc.errors import BadRequest
 from mapsvc.export.geojson import feature_to_geojson
-from mapsvc.services import settings, suggestions, voting
+from mapsvc.services import following, settings, suggestions, voting
 from mapsvc.storage.models import utcnow
 from mapsvc.web import params
 from mapsvc.web.api import _geojson
@@ -45,6 +45,8 @@ def create_feature(platform: str, layer: str):
         shown = suggestions.create_suggestion(session, actor, platform, layer, _json_body(), now=utcnow(),
                                               allow_nearby=allow_nearby)
         body = feature_to_geojson(*shown)
+        body["properties"]["visibility"] = shown[0].visibility  # 'pending': shown after a moderator's approval
+        body["follow_offer"] = following.follow_offer(session, actor, shown[0].id)  # a foreign member (RFC 7946)
     response = _geojson(body)
     response.status_code = 201
     return response
@@ -59,6 +61,7 @@ def update_feature(platform: str, layer: str, feature_id: str):
         shown = suggestions.update_suggestion(session, actor, platform, layer, params.feature_id(feature_id),
                                               _json_body(), now=utcnow())
         body = feature_to_geojson(*shown)
+        body["properties"]["visibility"] = shown[0].visibility
     return _geojson(body)
 
 
@@ -79,7 +82,8 @@ def vote(platform: str, layer: str, feature_id: str):
     actor = require_login()
     with _database().transaction() as session:
         state = voting.cast_vote(session, actor, platform, layer, params.feature_id(feature_id), now=utcnow())
-    return state.to_json(), 201
+        offer = following.follow_offer(session, actor, params.feature_id(feature_id))
+    return state.to_json() | {"follow_offer": offer}, 201
 
 
 @bp.delete(FEATURE + "/vote")

@@ -12,7 +12,7 @@ from mapsvc.errors import NotFound
 from mapsvc.layers.catalogue import SUGGESTIONS
 from mapsvc.layers.window import window_state
 from mapsvc.services import catalogue
-from mapsvc.services.permissions import is_official
+from mapsvc.services.permissions import can_moderate, is_official
 from mapsvc.services.pins import PinView, pins_in_view
 from mapsvc.spatial.grid import CLUSTERS, MAX_ZOOM, MIN_ZOOM
 from mapsvc.storage import catalogue as store
@@ -21,13 +21,10 @@ from mapsvc.web import params
 from mapsvc.web.auth import current_actor
 from mapsvc.web.embedding import embed_snippet, frame_ancestors, valid_origins
 from mapsvc.web.folium_map import BuiltMap, MapLayer, build_map, layer_colour
+from mapsvc.web.language import current_language, localised, theme_label
 from mapsvc.web.ui_text import DEFAULT_LANGUAGE, messages, text
 
 bp = Blueprint("maps", __name__, template_folder="templates", static_folder="static", static_url_path="/assets")
-
-BOUNDARY_ATTRIBUTION = "Grenzen: Statbel"
-OSM_DATA_ATTRIBUTION = "Gegevens © OpenStreetMap-bijdragers (ODbL)"
-
 
 def _asset(path: str) -> str:
     return url_for("maps.static", filename=path)
@@ -40,14 +37,20 @@ def _visible_layer(platform_slug: str, layer_slug: str) -> tuple[Platform, Layer
     return platform, layer
 
 
-def _field_for_form(spec: dict[str, Any]) -> dict[str, Any]:
-    """Reduce a property-schema field to what the pin form needs, with Dutch labels."""
+def _label(labels: dict[str, str] | None, language: str, fallback: str) -> str:
+    """Pick a schema label in the language, else Dutch, else the fallback (the field or choice name)."""
+    labels = labels or {}
+    return labels.get(language) or labels.get(DEFAULT_LANGUAGE) or fallback
+
+
+def _field_for_form(spec: dict[str, Any], language: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
+    """Reduce a property-schema field to what the pin form needs, with labels in the language."""
     labels = spec.get("choice_labels") or {}
     return {
         "name": spec["name"], "type": spec["type"], "required": bool(spec.get("required")),
-        "label": (spec.get("label") or {}).get(DEFAULT_LANGUAGE) or spec["name"],
+        "label": _label(spec.get("label"), language, spec["name"]),
         "maxLength": spec.get("max_length"), "min": spec.get("min"), "max": spec.get("max"),
-        "choices": [{"value": c, "label": (labels.get(c) or {}).get(DEFAULT_LANGUAGE) or str(c)}
+        "choices": [{"value": c, "label": _label(labels.get(c), language, str(c))}
                     for c in spec.get("choices") or []],
     }
 
@@ -55,12 +58,14 @@ def _field_for_form(spec: dict[str, Any]) -> dict[str, Any]:
 def _layer_config(platform: Platform, layer: Layer, built: BuiltMap, colour: str, count: int) -> dict[str, Any]:
     state = window_state(layer.opens_at, layer.closes_at, utcnow())
     return {
-        "slug": layer.slug, "title": layer.title_nl, "kind": layer.kind, "geometryType": layer.geometry_type,
+        "slug": layer.slug, "title": localised(layer, "title"), "kind": layer.kind, "geometryType": layer.geometry_type,
         "colour": colour, "group": built.group_names[layer.slug], "count": count,
         "open": layer.kind == SUGGESTIONS and state == "open",
         "voting": {"enabled": bool(layer.voting_enabled), "votesPerPerson": layer.votes_per_person},
         "themes": list(layer.themes or []),
-        "fields": [_field_for_form(f) for f in (layer.property_schema or {}).get("fields", [])],
+        "themeLabels": {theme: theme_label(theme) for theme in layer.themes or []},
+        "fields": [_field_for_form(f, current_language())
+                   for f in (layer.property_schema or {}).get("fields", [])],
         "pinsUrl": url_for("maps.pins", platform=platform.slug, layer=layer.slug),
         "featuresUrl": url_for("api.layer_features", platform=platform.slug, layer=layer.slug),
     }
@@ -83,28 +88,29 @@ def _map_page(template: str, platform: Platform, layers: list[Layer], *, embed: 
     built = build_map(
         centre=(platform.view_lat, platform.view_lon), zoom=platform.view_zoom,
         boundary={"type": "Feature", "geometry": mapping(boundary), "properties": {}},
-        boundary_attribution=BOUNDARY_ATTRIBUTION,
-        layers=[MapLayer(layer.slug, layer.title_nl, colours[layer.slug], counts[layer.id][0]) for layer in layers],
+        boundary_attribution=text("map.boundary_attribution"),
+        layers=[MapLayer(layer.slug, localised(layer, "title"), colours[layer.slug], counts[layer.id][0])
+                for layer in layers],
         tile_url=settings["TILE_URL"] or None, tile_attribution=settings["TILE_ATTRIBUTION"], asset_url=_asset,
         layer_control=not embed,
     )
     user = _current_user()
     config = {
-        "platform": {"slug": platform.slug, "name": platform.name_nl},
+        "platform": {"slug": platform.slug, "name": localised(platform, "name")}, "language": current_language(),
         "map": built.map_name, "tiles": built.tiles_name, "embed": embed,
-        "dataAttribution": OSM_DATA_ATTRIBUTION if any(layer.attribution for layer in layers) else None,
+        "dataAttribution": text("map.osm_attribution") if any(layer.attribution for layer in layers) else None,
         "loginUrl": url_for("auth.login", next=request.path), "meUrl": url_for("auth.me"),
         "embedLoginUrl": url_for("auth.embedded_login"), "embedTokenUrl": url_for("auth.embed_token"),
         "user": user, "layers": [_layer_config(platform, layer, built, colours[layer.slug], counts[layer.id][0])
                                  for layer in layers],
-        "messages": messages(DEFAULT_LANGUAGE),
+        "messages": messages(current_language()),
     }
     # The first view's pins are requested by a small script in the page's head, while Leaflet still loads.
     prefetch = {"lat": platform.view_lat, "lon": platform.view_lon, "zoom": platform.view_zoom,
                 "urls": {item["slug"]: item["pinsUrl"] for item in config["layers"]}}
     demo = sum(counts[layer.id][1] for layer in layers)
     return render_template(template, platform=platform, layers=layers, counts=counts, colours=colours,
-                           built=built, config=config, prefetch=prefetch, user=user, demo_count=demo, text=text,
+                           built=built, config=config, prefetch=prefetch, user=user, demo_count=demo,
                            tiles_configured=bool(settings["TILE_URL"]), **context)
 
 
@@ -122,9 +128,10 @@ def layer_map(platform: str, layer: str):
     params.reject_unknown(request.args, ())
     found_platform, found = _visible_layer(platform, layer)
     src = url_for("maps.embed", platform=found_platform.slug, layer=found.slug, _external=True)
-    frame_title = text("embed.frame_title", layer=found.title_nl, platform=found_platform.name_nl)
+    frame_title = text("embed.frame_title", layer=localised(found, "title"), platform=localised(found_platform, "name"))
     return _map_page("layer_map.html", found_platform, [found], embed=False, layer=found,
                      show_snippet=is_official(current_actor(), found_platform.id),
+                     show_moderation=can_moderate(current_actor(), found_platform.id, found.id),
                      snippet=embed_snippet(src, frame_title),
                      embed_origins=valid_origins(found_platform.embed_origins),
                      window=window_state(found.opens_at, found.closes_at, utcnow()))
@@ -183,6 +190,8 @@ def _pin_json(pin) -> dict[str, Any]:
     body = {"id": pin.id, "lon": round(pin.lon, 7), "lat": round(pin.lat, 7), "title": _title(pin.properties),
             "theme": pin.theme, "status": pin.status, "vote_count": pin.vote_count, "demo": pin.is_demo,
             "mine": pin.mine, "voted": pin.voted}
+    if pin.visibility != "visible":  # only the author's own pending pin gets here
+        body["visibility"] = pin.visibility
     if pin.outline is not None:
         body["outline"] = mapping(pin.outline)
     return body

@@ -13,7 +13,8 @@ MAX_OFFSET = 2**31 - 1
 def reject_unknown(args: Mapping[str, str], allowed: Iterable[str]) -> None:
     """Refuse query parameters the endpoint does not know (a typo would otherwise be ignored silently)."""
     allowed = tuple(allowed)
-    unknown = sorted(set(args) - set(allowed))
+    # `lang` (the interface language, mapsvc.web.language) is understood on every request.
+    unknown = sorted(set(args) - set(allowed) - {"lang"})
     if unknown:
         raise BadRequest(f"Unknown query parameter(s): {', '.join(u[:40] for u in unknown)}; "
                          f"this endpoint takes: {', '.join(allowed) or 'none'}.", code="unknown_parameter")
@@ -46,6 +47,6 @@ def bbox(args: Mapping[str, str]) -> BBox | None:
 
 def feature_id(raw: str) -> int:
     """Read a feature id from the path."""
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:  # "²".isdigit(), yet int("²") fails
         raise BadRequest(f"A feature id is a positive whole number, got {raw[:40]!r}.", code="invalid_feature_id")
     return int(raw)

@@ -38,6 +38,8 @@ from mapsvc.suggest.rollout import DISTANCE_NOTE
 from mapsvc.web import params
 from mapsvc.web.auth import current_actor
 from mapsvc.web.folium_map import MapLayer, build_map, layer_colour
+from mapsvc.web.language import localised
+from mapsvc.web.ui_text import messages, text
 
 bp = Blueprint("ranking", __name__)
 
@@ -221,10 +223,16 @@ def _built_map(platform, slug: str, title: str, count: int):
     settings = current_app.config["MAPSVC"]
     return build_map(centre=(platform.view_lat, platform.view_lon), zoom=platform.view_zoom,
                      boundary={"type": "Feature", "geometry": mapping(to_shape(platform.boundary)), "properties": {}},
-                     boundary_attribution="Grenzen: Statbel",
+                     boundary_attribution=text("map.boundary_attribution"),
                      layers=[MapLayer(slug, title, layer_colour(slug), count)],
                      tile_url=settings["TILE_URL"] or None, tile_attribution=settings["TILE_ATTRIBUTION"],
                      asset_url=lambda path: url_for("maps.static", filename=path), layer_control=False)
+
+
+def _dashboard_messages() -> dict[str, str]:
+    """The dashboard script's words (its map tooltips), in the request's language."""
+    return {k: v for k, v in messages().items() if k.startswith("dashboard.tip_") or k.startswith("dashboard.covered")
+            or k == "dashboard.not_covered"}
 
 
 @bp.get("/p/<platform>/<layer>/ranking")
@@ -238,7 +246,7 @@ def ranking_page(platform: str, layer: str):
     gaps = result.variant == GAPS
     members = _ranking_members(result)
     collection = render.gaps_geojson(result.gaps) if gaps else render.places_geojson(result.places)
-    built = _built_map(result.platform, result.layer.slug, result.layer.title_nl, members["numberReturned"])
+    built = _built_map(result.platform, result.layer.slug, localised(result.layer, "title"), members["numberReturned"])
     filled = _filled(request.args)
     args = {k: filled.getlist(k) for k in filled if k not in ("format", "crs")}
     downloads = {fmt: url_for("ranking.ranking", platform=platform, layer=layer, format=fmt, **args)
@@ -246,7 +254,7 @@ def ranking_page(platform: str, layer: str):
     downloads["gpkg"] = url_for("ranking.ranking", platform=platform, layer=layer, format="gpkg", crs="EPSG:31370",
                                 **args)
     config = {"map": built.map_name, "group": built.group_names[result.layer.slug], "variant": result.variant,
-              "colour": layer_colour(result.layer.slug), "collection": collection}
+              "colour": layer_colour(result.layer.slug), "collection": collection, "messages": _dashboard_messages()}
     return render_template("ranking_dashboard.html", result=result, members=members, gaps=gaps, built=built,
                            config=config, downloads=downloads, query=query, statuses=STATUSES,
                            demo_count=result.demo_features)
@@ -270,10 +278,10 @@ def rollout_page(platform: str):
     result = plan_platform_rollout(g.db_session, current_actor(), platform, inputs)
     if fmt:
         return _rollout_response(result, fmt, request.args.get("crs"))
-    built = _built_map(result.platform, "charging-requests", "Laadpaalaanvragen", len(result.requests))
+    built = _built_map(result.platform, "charging-requests", text("dashboard.requests_layer_title"), len(result.requests))
     collection = render.plan_geojson(result.plan, result.requests, result.existing)
     config = {"map": built.map_name, "group": built.group_names["charging-requests"], "variant": "rollout",
-              "colour": layer_colour("charging-points"), "collection": collection}
+              "colour": layer_colour("charging-points"), "collection": collection, "messages": _dashboard_messages()}
     plain = {k: v for k, v in args.items() if k not in ("format", "crs")}
     downloads = {fmt: url_for("ranking.rollout_page", platform=platform, format=fmt, **plain)
                  for fmt in ("csv", "geojson")}

@@ -6,6 +6,7 @@ downloads a browser here. A missing Chromium fails the run with what to install;
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -20,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.nominatim_standin import NominatimStandIn
+
 BIN = Path(sys.executable).parent
 CHROMIUM = os.environ.get("MAPSVC_TEST_CHROMIUM", "/usr/bin/chromium")
 # GEOSTACK.md, trap 5: without the background-networking flags Chromium keeps dialling Google's hosts.
@@ -27,6 +30,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run"]
 PASSWORD = "browser-test-password"
 TILE_HOST = "tile.openstreetmap.org"
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"   # axe-core 4, vendored (see vendor/README.md)
 
 
 def free_port() -> int:
@@ -74,26 +78,44 @@ def server(tmp_path_factory):
     """Serve the samples (plus 1,500 demo pins on Beringen's unpaving layer) from a real process."""
     folder = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{folder / 'mapsvc.db'}"
-    env = {**os.environ, "MAPSVC_DATABASE_URL": url, "MAPSVC_SECRET_KEY": "browser-tests-only",
-           "MAPSVC_RATE_LIMIT_LOGIN": "1000 per minute", "MAPSVC_RATE_LIMIT_PINS": "1000 per hour",
-           "MAPSVC_RATE_LIMIT_VOTES": "1000 per hour"}
-    _cli(env, "db", "upgrade")
-    _cli(env, "load-sample")
-    _cli(env, "simulate", "beringen", "unpaving-spots", "-n", "1500", "--seed", "5")
-    users = {"resident": "resident@example.be", "neighbour": "neighbour@example.be", "official": "official@example.be"}
-    for name, email in users.items():
-        role = ["--role", "official", "--platform", "poperinge"] if name == "official" else []
-        _cli(env, "users", "create", email, "--password", PASSWORD, "--display-name", name.capitalize(), *role)
-    port = free_port()
-    process = subprocess.Popen([str(BIN / "mapsvc"), "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
+    with contextlib.ExitStack() as stack:       # a failing setup still stops what it started
+        geocoder = stack.enter_context(NominatimStandIn())  # address search asks this stand-in, never the internet
+        env = {**os.environ, "MAPSVC_DATABASE_URL": url, "MAPSVC_SECRET_KEY": "browser-tests-only",
+               "MAPSVC_GEOCODER_URL": geocoder.url,
+               "MAPSVC_RATE_LIMIT_LOGIN": "1000 per minute", "MAPSVC_RATE_LIMIT_PINS": "1000 per hour",
+               "MAPSVC_RATE_LIMIT_VOTES": "1000 per hour"}
+        _cli(env, "db", "upgrade")
+        _cli(env, "load-sample")
+        _cli(env, "simulate", "beringen", "unpaving-spots", "-n", "1500", "--seed", "5")
+        users = {"resident": "resident@example.be", "neighbour": "neighbour@example.be",
+                 "official": "official@example.be"}
+        for name, email in users.items():
+            role = ["--role", "official", "--platform", "poperinge"] if name == "official" else []
+            _cli(env, "users", "create", email, "--password", PASSWORD, "--display-name", name.capitalize(), *role)
+        port = free_port()
+        process = subprocess.Popen([str(BIN / "mapsvc"), "serve", "--port", str(port)], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stack.callback(_stop, process)
+        base = f"http://127.0.0.1:{port}"
         wait_for(f"{base}/api/platforms")
         yield Server(base, url, env, users)
-    finally:
-        process.terminate()
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
         process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def spots(server):
+    """Places on Poperinge's unpaving layer for each scenario (see helpers.Spots), found once per module."""
+    from tests.browser.helpers import find_spots
+
+    return find_spots(server, "poperinge", "unpaving-spots")
 
 
 @pytest.fixture(scope="session")
@@ -201,3 +223,19 @@ def set_embed_origins(server: Server, slug: str, origins: list[str]) -> None:
             session.query(Platform).filter_by(slug=slug).one().embed_origins = origins
     finally:
         database.dispose()
+
+
+@pytest.fixture
+def axe_violations():
+    """Run axe-core in a page; return its violations of the given impacts as [{id, impact, help, targets}]."""
+
+    def run(page, impacts=("serious", "critical"), context=None):
+        if not page.evaluate("typeof window.axe !== 'undefined'"):
+            page.add_script_tag(path=str(AXE))
+        results = page.evaluate("async (context) => await axe.run(context || document, "
+                                "{resultTypes: ['violations']})", context)
+        return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
+                 "targets": [node["target"] for node in v["nodes"]]}
+                for v in results["violations"] if v["impact"] in impacts]
+
+    return run

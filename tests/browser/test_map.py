@@ -12,6 +12,7 @@ from tests.browser.conftest import TILE_HOST, HostSite, open_map, set_embed_orig
 
 EVIL = "<img src=x onerror=\"alert('xss')\">"
 EVIL_TEXT = "<script>alert('tekst')</script> & \"meer\""
+CHROME = ".mapsvc-top, h1, .mapsvc-side:not(.mapsvc-embed-side), .mapsvc-legend, footer"  # a full page's chrome
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +105,8 @@ def test_the_embed_page_has_no_chrome_and_frames_only_for_its_origins(server, pa
     response = open_map(page, f"{server.base}/embed/poperinge/unpaving-spots")
     assert response.headers["content-security-policy"] == "frame-ancestors 'self'"
     assert "x-frame-options" not in response.headers
-    assert page.locator(".mapsvc-side, h1, footer").count() == 0
+    # No site chrome: no page header, heading, legend panel or footer. (The layer's news may sit beside the map.)
+    assert page.locator(CHROME).count() == 0
     bar = page.locator(".mapsvc-embed-bar")
     assert bar.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(122, 31, 61)"  # Poperinge's colour
     assert page.locator(".leaflet-marker-pane .mapsvc-pin").first.evaluate("e => e.style.background") == "rgb(122, 31, 61)"
@@ -122,6 +124,11 @@ def test_the_embed_page_has_no_chrome_and_frames_only_for_its_origins(server, pa
             assert not child.url.startswith(server.base) or child.locator(".leaflet-container").count() == 0
         finally:
             set_embed_origins(server, "poperinge", [])
+
+
+def test_the_full_page_has_the_chrome_the_embed_leaves_out(server, page):
+    open_map(page, f"{server.base}/p/poperinge/unpaving-spots")
+    assert page.locator(CHROME).count() >= 4    # header, h1, side panel, legend: the embed test's selector still bites
 
 
 def test_no_requests_leave_the_server_except_tiles(server, page):

@@ -4,95 +4,14 @@ meet a nearby duplicate, edit and withdraw their pin; and the same through an em
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import numpy as np
-import pytest
-from geoalchemy2.shape import to_shape
-from shapely import Point
-
 from tests.browser.conftest import PASSWORD, HostSite, log_in, open_map, set_embed_origins
+from tests.browser.helpers import Spot, click_map_at, open_pin
 
 LAYER = "unpaving-spots"
 PAGE = f"/p/poperinge/{LAYER}"
 OUTSIDE_MESSAGE = "Deze plek ligt buiten Poperinge. Kies een plek binnen de grens."
-
-
-@dataclass(frozen=True)
-class Spot:
-    lon: float
-    lat: float
-    id: int | None = None
-    title: str | None = None
-
-
-@dataclass(frozen=True)
-class Spots:
-    free: list[Spot]        # inside the boundary, > 150 m from every pin of the layer
-    outside: Spot           # just outside the boundary
-    isolated: list[Spot]    # existing pins with no other pin within 40 m (clickable on their own)
-
-
-def metres(lon0, lat0, lon, lat):
-    return np.hypot((np.asarray(lon) - lon0) * 111_320 * math.cos(math.radians(lat0)), (np.asarray(lat) - lat0) * 111_320)
-
-
-@pytest.fixture(scope="module")
-def spots(server) -> Spots:
-    """Find places on Poperinge's unpaving layer for each scenario, from the server's own database."""
-    from mapsvc.services.catalogue import get_layer
-    from mapsvc.storage.models import Feature
-
-    database = server.database()
-    try:
-        with database.sessions() as session:
-            platform, layer = get_layer(session, "poperinge", LAYER)
-            boundary = to_shape(platform.boundary)
-            rows = [(f.id, to_shape(f.geom), (f.properties or {}).get("title"))
-                    for f in session.query(Feature).filter_by(layer_id=layer.id)]
-    finally:
-        database.dispose()
-    lons = np.array([g.x for _, g, _ in rows])
-    lats = np.array([g.y for _, g, _ in rows])
-    inner = boundary.buffer(-0.003)
-    minx, miny, maxx, maxy = inner.bounds
-    free = []
-    for lon in np.linspace(minx, maxx, 40):
-        for lat in np.linspace(miny, maxy, 40):
-            if inner.contains(Point(lon, lat)) and metres(lon, lat, lons, lats).min() > 150:
-                free.append(Spot(float(lon), float(lat)))
-    isolated = [Spot(g.x, g.y, fid, title) for fid, g, title in rows
-                if np.sort(metres(g.x, g.y, lons, lats))[1] > 40 and inner.contains(g)]
-    west = boundary.bounds[0]
-    outside_lat = next(lat for lat in np.linspace(boundary.bounds[1], boundary.bounds[3], 50)[5:]
-                       if not boundary.buffer(0.004).contains(Point(west - 0.001, lat)))
-    assert len(free) >= 3 and len(isolated) >= 4
-    return Spots(free[::max(1, len(free) // 3)][:3], Spot(west - 0.001, float(outside_lat)), isolated[:4])
-
-
-def map_of(page_or_frame):
-    return page_or_frame.locator(".leaflet-container")
-
-
-def click_map_at(target, spot: Spot, zoom: int = 17) -> None:
-    """Centre the map on a spot and click it there like a person (not on a marker)."""
-    target.evaluate(f"window.mapsvc.map.setView([{spot.lat}, {spot.lon}], {zoom}, {{animate: false}})")
-    target.wait_for_timeout(300)
-    point = target.evaluate(f"(() => {{ const p = window.mapsvc.map.latLngToContainerPoint([{spot.lat}, {spot.lon}]);"
-                            " return [p.x, p.y]; })()")
-    map_of(target).click(position={"x": point[0], "y": point[1]})
-
-
-def open_pin(target, spot: Spot):
-    """Zoom to an existing pin, click it and return its popup."""
-    target.evaluate(f"window.mapsvc.map.setView([{spot.lat}, {spot.lon}], 19, {{animate: false}})")
-    marker = target.locator(f".leaflet-marker-pane .mapsvc-pin[data-feature-id='{spot.id}']")
-    marker.wait_for()
-    marker.click()
-    popup = target.locator(f".leaflet-popup .mapsvc-popup[data-feature-id='{spot.id}']")
-    popup.wait_for()
-    return popup
 
 
 def drop_pin(target, spot: Spot, title: str, **fields) -> None:

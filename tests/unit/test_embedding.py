@@ -37,14 +37,16 @@ def test_the_snippet_escapes_its_values():
 
 def test_messages_fill_placeholders():
     assert text("page.platform_title", platform="Beringen") == "Kaart van Beringen"
+    assert text("embed.frame_title", "fr", layer="Toits", platform="Beringen") == "Toits – Beringen"
     assert messages("xx") is MESSAGES["nl"]  # an unknown language gets Dutch
     with pytest.raises(KeyError):
         text("no.such.message")
 
 
-def test_every_error_the_write_api_names_has_a_dutch_message():
+@pytest.mark.parametrize("language", ["nl", "fr", "en"])
+def test_every_error_the_write_api_names_has_a_message_in_each_language(language):
     codes = ["outside_boundary", "layer_closed", "validation_failed", "already_voted", "vote_budget_exhausted",
              "login_required", "csrf_failed", "too_long", "required", "not_the_author", "no_longer_editable",
-             "voting_finished", "not_voted", "too_many_requests"]
-    missing = [c for c in codes if f"error.{c}" not in MESSAGES["nl"]]
+             "voting_finished", "not_voted", "too_many_requests", "unknown_layer", "unknown_platform", "not_found"]
+    missing = [c for c in codes if f"error.{c}" not in MESSAGES[language]]
     assert not missing

@@ -26,7 +26,8 @@ def vote(client, person, feature_id, method="post"):
 
 def test_vote_unvote_and_counts(client, people, spots):
     first = vote(client, people["neighbour"], spots[0])
-    assert first.status_code == 201 and first.get_json() == {"vote_count": 1, "voted": True, "votes_left": 2}
+    assert first.status_code == 201 and first.get_json() == {"vote_count": 1, "voted": True, "votes_left": 2,
+                                                                "follow_offer": True}
     again = vote(client, people["neighbour"], spots[0])
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "already_voted"
     assert vote(client, people["official"], spots[0]).get_json()["vote_count"] == 2

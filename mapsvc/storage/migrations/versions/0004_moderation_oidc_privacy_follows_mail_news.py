@@ -62,7 +62,9 @@ def upgrade():
     # ------------------------------------------------------------------ users, tokens
     op.add_column("users", sa.Column("weekly_digest", sa.Boolean, nullable=False, server_default=sa.false()))
     op.add_column("users", sa.Column("digest_sent_at", Stamp))
+    op.add_column("users", sa.Column("own_pin_updates", sa.Boolean, nullable=False, server_default=sa.true()))
     op.add_column("api_tokens", sa.Column("acr", sa.String(200)))
+    op.add_column("api_tokens", sa.Column("acr_issuer", sa.String(500)))
 
     op.create_table(
         "oidc_identities",
@@ -200,8 +202,10 @@ def downgrade():
     for table in ("announcements", "timeline_phases", "news_items", "outgoing_mail", "follows",
                   "moderation_events", "flags", "login_providers", "oidc_identities"):
         op.drop_table(table)
+    op.drop_column("api_tokens", "acr_issuer")
     op.drop_column("api_tokens", "acr")
     with op.batch_alter_table("users") as batch:  # no geometry: SQLite's table copy is safe
+        batch.drop_column("own_pin_updates")
         batch.drop_column("digest_sent_at")
         batch.drop_column("weekly_digest")
     op.drop_index("ix_features_layer_visibility", "features")

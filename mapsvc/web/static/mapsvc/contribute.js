@@ -31,6 +31,25 @@
     openNewForm(event.latlng, candidates);
   });
 
+  // The same form without a mouse (listview.js: coordinates or an address). Says what happened; the focus
+  // goes to the form, and back to `opener` when the form closes.
+  function openAt(lat, lon, opener) {
+    const candidates = openLayers();
+    if (!candidates.length) return "closed";
+    if (!config.user) return "login";
+    const latlng = L.latLng(lat, lon);
+    map.setView(latlng, Math.max(map.getZoom(), 17), {animate: false});
+    if (form && form.mode === "new") {
+      moveDraft(latlng);
+      const first = panel.querySelector("input, textarea, select");
+      if (first) first.focus();
+    } else {
+      openNewForm(latlng, candidates);
+    }
+    form.opener = opener || null;
+    return "opened";
+  }
+
   function moveDraft(latlng) {
     form.latlng = latlng;
     form.draft.setLatLng(latlng);
@@ -44,9 +63,12 @@
 
   function closeForm() {
     if (form && form.draft) map.removeLayer(form.draft);
+    // A keyboard user who opened the form from elsewhere gets the focus back there.
+    const back = form && form.opener && panel.contains(document.activeElement) ? form.opener : null;
     form = null;
     panel.replaceChildren();
     panel.hidden = true;
+    if (back && back.isConnected) back.focus();
   }
 
   function openNewForm(latlng, candidates) {
@@ -84,7 +106,8 @@
     for (const field of state.cfg.fields) node.append(...fieldRow(field, values[field.name]));
     if (state.cfg.themes.length) {
       const select = el("select", {id: "mapsvc-f-theme", name: "theme"}, el("option", {value: "", text: t("form.no_theme")}),
-        state.cfg.themes.map((theme) => el("option", {value: theme, selected: values.theme === theme, text: theme})));
+        state.cfg.themes.map((theme) => el("option", {value: theme, selected: values.theme === theme,
+                                                       text: (state.cfg.themeLabels || {})[theme] || theme})));
       node.append(el("label", {for: "mapsvc-f-theme", text: t("form.theme")}), select,
                   el("p", {class: "mapsvc-field-error", id: "mapsvc-e-theme", "aria-live": "polite"}));
     }
@@ -190,6 +213,7 @@
     else { const b = L.geoJSON(geometry).getBounds(); lon = b.getCenter().lng; lat = b.getCenter().lat; }
     return {id: feature.id, lon, lat, title: props.title || props.name || null, theme: props.theme || null,
             status: props.status || null, vote_count: props.vote_count || 0, demo: Boolean(props.demo), mine: true,
+            visibility: props.visibility || (previous ? previous.visibility : undefined),
             voted: previous ? previous.voted : false, outline: geometry.type === "Point" ? undefined : geometry};
   }
 
@@ -199,7 +223,9 @@
     closeForm();
     state.details.set(feature.id, feature);
     M.addPin(state.cfg.slug, pinFrom(feature, previous));
-    M.setStatus(mode === "new" ? t("form.saved") : t("form.updated"));
+    const pending = (feature.properties || {}).visibility === "pending";  // pre-moderated layer
+    const done = pending ? t("moderation.pending_saved") : mode === "new" ? t("form.saved") : t("form.updated");
+    if (mode === "new" && feature.follow_offer) M.offerFollow(state, done); else M.setStatus(done);
     M.openPopup(state.cfg.slug, feature.id);
   }
 
@@ -211,9 +237,10 @@
       t("dup.distance", {m: Math.round(item.distance_m)}) + " · " + M.votesText(item.vote_count || 0), el("br"),
       el("button", {type: "button", class: "mapsvc-primary mapsvc-support-nearby", text: t("dup.support"),
                     onclick: async () => {
-                      if (await M.vote(state.cfg.slug, item.id, true, message)) {
+                      const voted = await M.vote(state.cfg.slug, item.id, true, message);
+                      if (voted) {
                         closeForm();
-                        M.setStatus(t("popup.supported"));
+                        if (voted !== "offered") M.setStatus(t("popup.supported"));
                         M.loadAll(true);
                       }
                     }}))));
@@ -264,6 +291,7 @@
     }
     for (const state of M.layers.values()) state.loaded = null;
     M.loadAll(true);
+    document.dispatchEvent(new CustomEvent("mapsvc:user-changed"));
   }
 
   function storedToken() {
@@ -297,6 +325,7 @@
     if (bar) bar.replaceChildren(el("a", {href: config.loginUrl, id: "mapsvc-login", target: "_blank", text: t("auth.login")}));
     for (const state of M.layers.values()) state.loaded = null;
     M.loadAll(true);
+    document.dispatchEvent(new CustomEvent("mapsvc:user-changed"));
   }
 
   if (config.embed) {
@@ -326,5 +355,5 @@
   document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") refreshUser(); });
   document.addEventListener("keydown", (event) => { if (event.key === "Escape" && form) closeForm(); });
 
-  window.mapsvcContribute = {ownPinActions, closeForm};
+  window.mapsvcContribute = {ownPinActions, closeForm, openAt};
 })();

@@ -7,14 +7,24 @@
   const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   const colours = { planned_site: "#d55e00", request: "#e69f00", existing_point: "#0072b2" };
 
+  // The page's words come with its config (config.messages); values are escaped, the tooltip takes HTML.
+  function t(id, values) {
+    let text = (config.messages || {})[id] || id;
+    for (const [key, value] of Object.entries(values || {})) text = text.split("{" + key + "}").join(esc(value));
+    return text;
+  }
+
   function tooltip(p) {
-    if (config.variant === "gaps") return `#${p.rank} · ${esc(p.grid_id)} · ${p.population} inwoners`;
+    if (config.variant === "gaps") return t("dashboard.tip_gap", {rank: p.rank, cell: p.grid_id, population: p.population});
     if (config.variant === "rollout") {
-      if (p.kind === "planned_site") return `Laadpunt ${p.order} (fase ${p.phase}) · ${esc(p.site_id)}`;
-      if (p.kind === "request") return `Aanvraag ${esc(p.request_id)} · gewicht ${p.weight} · ${p.covered_by === "uncovered" ? "niet gedekt" : "gedekt"}`;
-      return "Bestaand publiek laadpunt";
+      if (p.kind === "planned_site") return t("dashboard.tip_site", {order: p.order, phase: p.phase, site: p.site_id});
+      if (p.kind === "request") {
+        return t("dashboard.tip_request", {id: p.request_id, weight: p.weight,
+          covered: t(p.covered_by === "uncovered" ? "dashboard.not_covered" : "dashboard.covered")});
+      }
+      return t("dashboard.tip_existing");
     }
-    return `#${p.rank} · score ${p.score} · ${p.people} mensen · ${p.pins} pins`;
+    return t("dashboard.tip_place", {rank: p.rank, score: p.score, people: p.people, pins: p.pins});
   }
 
   if (map && group && window.L) {

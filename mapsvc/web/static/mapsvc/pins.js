@@ -96,6 +96,12 @@
     };
     state.pinsLayer = L.markerClusterGroup({maxClusterRadius: 40, showCoverageOnHover: false, spiderfyOnMaxZoom: true,
                                             iconCreateFunction: (cluster) => clusterIcon(state, cluster.getChildCount())});
+    // Leaflet makes every marker a focusable button; Enter on a group of pins does what a click does.
+    state.pinsLayer.on("clusterkeypress", (event) => {
+      if (!isEnter(event)) return;
+      if (map.getZoom() >= map.getMaxZoom()) event.layer.spiderfy();
+      else event.layer.zoomToBounds({padding: [40, 40]});
+    });
     group.addLayer(state.outlines);
     group.addLayer(state.pinsLayer);
     group.addLayer(state.clustersLayer);
@@ -198,11 +204,18 @@
     markDrawn(state);
   }
 
+  function isEnter(event) {
+    const key = event.originalEvent && (event.originalEvent.key || event.originalEvent.keyCode);
+    return key === "Enter" || key === 13;
+  }
+
   function clusterIcon(state, count, fromServer) {
     // The same symbol for server clusters and markercluster's client clusters, in the layer's colour.
+    // The visible number is short ("12k"); screen readers get the whole sentence as the marker's name.
     const size = count < 100 ? 34 : count < 1000 ? 40 : 46;
     const label = el("div", {class: "mapsvc-cluster-disc", "data-count": count, "data-layer": state.cfg.slug},
-                     el("span", {text: shortCount(count)}));
+                     el("span", {text: shortCount(count), "aria-hidden": "true"}),
+                     el("span", {class: "mapsvc-visually-hidden", text: t("map.cluster_label", {n: count})}));
     label.style.background = state.cfg.colour;
     return L.divIcon({html: label, className: fromServer ? "mapsvc-cluster mapsvc-server-cluster" : "mapsvc-cluster",
                       iconSize: [size, size]});
@@ -211,11 +224,13 @@
   function clusterMarker(state, cluster) {
     const marker = L.marker([cluster.lat, cluster.lon], {icon: clusterIcon(state, cluster.count, true),
                                                          title: t("map.cluster_label", {n: cluster.count})});
-    marker.on("click", () => {
+    const zoomIn = () => {
       const [w, s, e, n] = cluster.bbox;
       if (e - w < 1e-7 && n - s < 1e-7) map.setView([cluster.lat, cluster.lon], Math.min(map.getZoom() + 3, map.getMaxZoom()));
       else map.fitBounds([[s, w], [n, e]], {padding: [40, 40], maxZoom: map.getMaxZoom()});
-    });
+    };
+    marker.on("click", zoomIn);
+    marker.on("keypress", (event) => { if (isEnter(event)) zoomIn(); });
     return marker;
   }
 
@@ -226,7 +241,25 @@
     if (pin.voted) classes.push("is-voted");
     const dot = el("span", {class: classes.join(" "), "data-feature-id": pin.id, "data-layer": state.cfg.slug});
     dot.style.background = state.cfg.colour;
-    return L.divIcon({html: dot, className: "mapsvc-pin-icon", iconSize: [18, 18], iconAnchor: [9, 9], popupAnchor: [0, -8]});
+    return new LabelledIcon({html: dot, className: "mapsvc-pin-icon", iconSize: [18, 18], iconAnchor: [9, 9], popupAnchor: [0, -8],
+                             label: pinLabel(state, pin)});
+  }
+
+  // A pin's name for screen readers: title, status and support (the tooltip stays the bare title).
+  const LabelledIcon = L.DivIcon.extend({
+    createIcon(oldIcon) {
+      const div = L.DivIcon.prototype.createIcon.call(this, oldIcon);
+      div.setAttribute("aria-label", this.options.label);
+      return div;
+    },
+  });
+
+  function pinLabel(state, pin) {
+    const values = {title: pin.title || t("map.untitled"), status: pin.status ? t("status." + pin.status) : "",
+                    votes: votesText(pin.vote_count || 0)};
+    let label = t(pin.mine ? "access.pin_label_mine" : "access.pin_label", values);
+    if (state.cfg.kind !== "suggestions") label = values.title;
+    return label;
   }
 
   function pinMarker(state, pin) {
@@ -263,8 +296,23 @@
     const pin = state.pins.get(id);
     const marker = state.markers.get(id);
     if (!pin || !marker) return;
+    const hadFocus = document.activeElement === marker.getElement();
     marker.setIcon(pinIcon(state, pin));
-    if (marker.isPopupOpen()) marker.setPopupContent(window.mapsvc.popupContent(state, id));
+    if (hadFocus && marker.getElement()) marker.getElement().focus();
+    if (marker.isPopupOpen()) {
+      // New content replaces the buttons: a keyboard user's focus moves to the new voting button.
+      const popup = marker.getPopup().getElement();
+      const focused = popup && popup.contains(document.activeElement);
+      marker.setPopupContent(window.mapsvc.popupContent(state, id));
+      const again = focused && popup.querySelector(".mapsvc-voting button, .mapsvc-popup button, .mapsvc-popup");
+      if (again) { if (!again.matches("button")) again.setAttribute("tabindex", "-1"); again.focus(); }
+    }
+    changed("mapsvc:pin-changed", state.cfg.slug, id);
+  }
+
+  function changed(type, slug, id) {
+    // The list view (listview.js) follows the map's changes through these events.
+    document.dispatchEvent(new CustomEvent(type, {detail: {slug, id}}));
   }
 
   function addPin(slug, pin) {
@@ -275,6 +323,7 @@
     state.markers.set(pin.id, marker);
     state.pinsLayer.addLayer(marker);
     drawOutlines(state);
+    changed("mapsvc:pins-changed", slug, pin.id);
     return marker;
   }
 
@@ -286,12 +335,21 @@
     state.pins.delete(id);
     state.details.delete(id);
     drawOutlines(state);
+    changed("mapsvc:pins-changed", slug, id);
   }
 
   function openPopup(slug, id) {
     const state = layers.get(slug);
     const marker = state.markers.get(id);
-    if (marker) state.pinsLayer.zoomToShowLayer(marker, () => marker.openPopup());
+    if (!marker) return;
+    // Seen in tests: after a jump of the view while a load's markers were being added, markercluster can
+    // hold a marker that lies in view but is neither drawn nor inside a drawn cluster; zoomToShowLayer then
+    // pans to where the map already is and waits for a move that never comes. Adding it again draws it.
+    if (map.getBounds().contains(marker.getLatLng()) && !state.pinsLayer.getVisibleParent(marker)) {
+      state.pinsLayer.removeLayer(marker);
+      state.pinsLayer.addLayer(marker);
+    }
+    state.pinsLayer.zoomToShowLayer(marker, () => marker.openPopup());
   }
 
   // ------------------------------------------------------------------ start
