@@ -74,8 +74,10 @@ def build_map(*, centre: tuple[float, float], zoom: int, boundary: dict[str, Any
               layers: Sequence[MapLayer], tile_url: str | None, tile_attribution: str,
               asset_url: Callable[[str], str], layer_control: bool) -> BuiltMap:
     """Build a map centred on (lat, lon) with the boundary, an empty group per layer and optional tiles."""
-    fmap = folium.Map(location=list(centre), zoom_start=zoom, tiles=None, max_zoom=MAX_ZOOM, min_zoom=6,
-                      control_scale=True)
+    fmap = folium.Map(location=list(centre), zoom_start=zoom, tiles=None, control_scale=True)
+    # folium hands max_zoom/min_zoom to its default tile layer only; without tiles (MAPSVC_TILE_URL empty)
+    # the map itself must know them, or markercluster throws "Map has no maxZoom specified".
+    fmap.options.update(max_zoom=MAX_ZOOM, min_zoom=6)
     # Per instance, so that folium's module-wide CDN defaults stay untouched (GEOSTACK.md, trap 6).
     fmap.default_js, fmap.default_css = vendor_assets(asset_url)
     tiles_name = None

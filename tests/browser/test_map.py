@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from urllib.parse import urlsplit
 
 import pytest
 from shapely import Point
 
-from tests.browser.conftest import TILE_HOST, HostSite, open_map, set_embed_origins
+from tests.browser.conftest import BIN, TILE_HOST, HostSite, free_port, open_map, set_embed_origins, wait_for
 
 EVIL = "<img src=x onerror=\"alert('xss')\">"
 EVIL_TEXT = "<script>alert('tekst')</script> & \"meer\""
@@ -147,3 +148,21 @@ def test_the_map_works_without_tiles(server, page):
     assert markers(page, ".mapsvc-pin, .mapsvc-cluster-disc") > 10
     page.wait_for_function("document.getElementById('mapsvc-status').textContent.includes('Zonder achtergrondkaart')")
     assert page.watch.errors == []
+
+
+def test_the_map_works_on_an_instance_configured_without_tiles(server, page):
+    """MAPSVC_TILE_URL empty: no tile layer at all, so the map itself must carry its zoom range."""
+    port = free_port()
+    process = subprocess.Popen([str(BIN / "mapsvc"), "serve", "--port", str(port)],
+                               env={**server.env, "MAPSVC_TILE_URL": "", "MAPSVC_MAIL_WORKER_THREAD": "false"},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(f"{base}/api/platforms")
+        open_map(page, f"{base}/p/kapelle-op-den-bos/christmas-village")
+        assert markers(page, ".mapsvc-pin, .mapsvc-cluster-disc") > 5
+        assert not any(TILE_HOST in u for u in page.watch.requests)
+        assert page.watch.errors == []
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -201,6 +201,8 @@ def test_the_snippet_is_for_officials(client, db, testdorp, people):
 def test_tiles_come_from_configuration(make_app, testdorp):
     none = make_app(TILE_URL="").test_client().get("/p/testdorp").get_data(as_text=True)
     assert "tile.openstreetmap.org" not in none and "L.tileLayer" not in none and config_of(none)["tiles"] is None
+    # Without a tile layer the map itself carries the zoom range (markercluster needs maxZoom).
+    assert '"maxZoom": 19' in none and '"minZoom": 6' in none
     own = make_app(TILE_URL="https://tiles.example.be/{z}/{x}/{y}.png", TILE_ATTRIBUTION="© <Stad>")
     html = own.test_client().get("/p/testdorp").get_data(as_text=True)
     assert "https://tiles.example.be/{z}/{x}/{y}.png" in html and "\\u0026lt;Stad\\u0026gt;" in html

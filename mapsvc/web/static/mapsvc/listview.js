@@ -84,7 +84,7 @@
 
   function row(item) {
     const title = item.title || t("map.untitled");
-    const meta = [item.theme ? t("form.theme") + ": " + item.theme : null, item.status ? t("status." + item.status) : null]
+    const meta = [item.theme ? t("form.theme") + ": " + ((state.cfg.themeLabels || {})[item.theme] || item.theme) : null, item.status ? t("status." + item.status) : null]
       .filter(Boolean).join(" · ");
     const flags = marks(item);
     const classes = ["mapsvc-list-row"];
