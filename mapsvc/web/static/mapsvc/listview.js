@@ -124,7 +124,7 @@
     let text = t(item.voted ? "access.supported_now" : "access.unsupported_now", {title, votes: votesText(item.vote_count)});
     if (state.votesLeft !== undefined && state.votesLeft !== null) text += " " + t("access.votes_left", {n: state.votesLeft});
     said = text;
-    if (pin) { pin.vote_count = item.vote_count; pin.voted = item.voted; M.refreshPin(state, item.id); }
+    if (pin) { pin.vote_count = item.vote_count; pin.voted = item.voted; pin.changedAt = performance.now(); M.refreshPin(state, item.id); }
     render();
   }
 

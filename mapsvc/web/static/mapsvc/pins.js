@@ -77,9 +77,11 @@
     if (text && !sticky) statusTimer = setTimeout(() => { statusBox.textContent = ""; statusBox.dataset.kind = ""; }, 6000);
   }
 
+  let tilesOff = false;  // the last tile failed and none arrived since
   function clearLoadStatus() {
-    // Only loading notes go away when pins arrive; a note about tiles or a saved pin stays its time.
-    if (statusBox.dataset.kind === "loading") setStatus("");
+    // Only loading notes go away when pins arrive; a note about tiles or a saved pin stays its time. A slow
+    // load's note may have covered the note about missing tiles: bring that back.
+    if (statusBox.dataset.kind === "loading") setStatus(tilesOff ? t("page.tiles_off") : "", true, "tiles");
   }
 
   function votesText(n) { return n === 1 ? t("popup.votes_one") : t("popup.votes_many", {n}); }
@@ -132,6 +134,7 @@
     const slow = setTimeout(() => setStatus(t("map.loading"), true, "loading"), 400);
     let data = null;
     const early = bearer ? null : prefetched(state, zoom);  // the head's early request carried no token
+    const askedAt = early ? 0 : performance.now();  // an answer is no newer than its question
     try {
       if (early) data = await early;
       if (!data) {
@@ -151,7 +154,7 @@
     state.controller = null;
     state.loaded = {bounds: L.latLngBounds([data.bbox[1], data.bbox[0]], [data.bbox[3], data.bbox[2]]), zoom,
                     mode: data.mode, truncated: Boolean(data.truncated)};
-    draw(state, data);
+    draw(state, data, askedAt);
     if (data.truncated) setStatus(t("map.truncated"), true, "loading");
     else clearLoadStatus();
   }
@@ -174,7 +177,7 @@
   function loadAll(force) { for (const state of layers.values()) load(state, force); }
 
   // ------------------------------------------------------------------ drawing
-  function draw(state, data) {
+  function draw(state, data, askedAt = 0) {
     state.clustersLayer.clearLayers();
     if (data.mode === "clusters") {
       state.pinsLayer.clearLayers();
@@ -191,7 +194,12 @@
       state.pinsLayer.removeLayers(stale);
       const fresh = [];
       for (const pin of data.pins) {
-        if (state.markers.has(pin.id)) { Object.assign(state.pins.get(pin.id), pin); refreshPin(state, pin.id); continue; }
+        if (state.markers.has(pin.id)) {
+          // A vote made while this answer was on its way is newer than the answer: keep it.
+          const known = state.pins.get(pin.id);
+          if (!(known.changedAt > askedAt)) { Object.assign(known, pin); refreshPin(state, pin.id); }
+          continue;
+        }
         state.pins.set(pin.id, pin);
         const marker = pinMarker(state, pin);
         state.markers.set(pin.id, marker);
@@ -361,8 +369,11 @@
   map.on("overlayadd", (event) => { for (const state of layers.values()) if (event.layer === state.group) load(state, false); });
   if (config.tiles && window[config.tiles]) {
     // Offline or blocked tiles: say so for as long as no tile arrives; pins and boundary need no tiles.
-    window[config.tiles].on("tileerror", () => { if (statusBox.dataset.kind !== "tiles") setStatus(t("page.tiles_off"), true, "tiles"); });
-    window[config.tiles].on("tileload", () => { if (statusBox.dataset.kind === "tiles") setStatus(""); });
+    window[config.tiles].on("tileerror", () => {
+      tilesOff = true;
+      if (statusBox.dataset.kind !== "tiles") setStatus(t("page.tiles_off"), true, "tiles");
+    });
+    window[config.tiles].on("tileload", () => { tilesOff = false; if (statusBox.dataset.kind === "tiles") setStatus(""); });
   }
   if (config.dataAttribution && map.attributionControl) {
     const holder = document.createElement("span");

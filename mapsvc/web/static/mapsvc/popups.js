@@ -168,7 +168,7 @@
       return false;
     }
     const pin = state.pins.get(id);
-    if (pin) { pin.vote_count = res.data.vote_count; pin.voted = res.data.voted; }
+    if (pin) { pin.vote_count = res.data.vote_count; pin.voted = res.data.voted; pin.changedAt = performance.now(); }
     if (res.data.votes_left !== undefined) state.votesLeft = res.data.votes_left;
     refreshPin(state, id);
     return on && res.data.follow_offer ? offerFollow(state, t("popup.supported")) : true;
