@@ -21,13 +21,6 @@ def _database():
     return current_app.extensions["mapsvc.db"]
 
 
-def _json_body():
-    body = request.get_json(silent=True)
-    if body is None:
-        raise BadRequest("Send a JSON body with Content-Type: application/json.", code="invalid_json")
-    return body
-
-
 def _flag(name: str) -> bool:
     raw = request.args.get(name, "false").strip().lower()
     if raw not in ("true", "false", "1", "0"):
@@ -42,7 +35,7 @@ def create_feature(platform: str, layer: str):
     actor = require_login()
     allow_nearby = _flag("allow_nearby")
     with _database().transaction() as session:
-        shown = suggestions.create_suggestion(session, actor, platform, layer, _json_body(), now=utcnow(),
+        shown = suggestions.create_suggestion(session, actor, platform, layer, params.json_body(), now=utcnow(),
                                               allow_nearby=allow_nearby)
         body = feature_to_geojson(*shown)
         body["properties"]["visibility"] = shown[0].visibility  # 'pending': shown after a moderator's approval
@@ -59,7 +52,7 @@ def update_feature(platform: str, layer: str, feature_id: str):
     actor = require_login()
     with _database().transaction() as session:
         shown = suggestions.update_suggestion(session, actor, platform, layer, params.feature_id(feature_id),
-                                              _json_body(), now=utcnow())
+                                              params.json_body(), now=utcnow())
         body = feature_to_geojson(*shown)
         body["properties"]["visibility"] = shown[0].visibility
     return _geojson(body)
@@ -108,7 +101,7 @@ def my_votes(platform: str, layer: str):
 def update_platform(platform: str):
     actor = require_login()
     with _database().transaction() as session:
-        result = settings.update_platform(session, actor, platform, _json_body())
+        result = settings.update_platform(session, actor, platform, params.json_body())
     return result
 
 
@@ -116,5 +109,5 @@ def update_platform(platform: str):
 def update_layer(platform: str, layer: str):
     actor = require_login()
     with _database().transaction() as session:
-        result = settings.update_layer(session, actor, platform, layer, _json_body())
+        result = settings.update_layer(session, actor, platform, layer, params.json_body())
     return result

@@ -42,13 +42,6 @@ def _database():
     return current_app.extensions["mapsvc.db"]
 
 
-def _json_body():
-    body = request.get_json(silent=True)
-    if body is None:
-        raise BadRequest("Send a JSON body with Content-Type: application/json.", code="invalid_json")
-    return body
-
-
 def _form_error(exc: MapsvcError) -> str:
     code = exc.code if exc.code in FORM_ERRORS else None
     if code in ("unknown_layer", "unknown_feature", "unknown_platform"):
@@ -69,7 +62,7 @@ def set_follows():
     params.reject_unknown(request.args, ())
     actor = require_login()
     with _database().transaction() as session:
-        return following.set_preferences(session, actor, _json_body(), now=utcnow(), language=current_language())
+        return following.set_preferences(session, actor, params.json_body(), now=utcnow(), language=current_language())
 
 
 def _follow(platform: str, layer: str, feature_id: int | None):
@@ -95,7 +88,7 @@ def follow_feature(platform: str, layer: str, feature_id: str):
 @bp.post("/api/platforms/<platform>/announcements/preview")
 def preview_announcement(platform: str):
     params.reject_unknown(request.args, ())
-    return announcements.preview(g.db_session, require_login(), platform, _json_body(), language=current_language())
+    return announcements.preview(g.db_session, require_login(), platform, params.json_body(), language=current_language())
 
 
 @bp.post("/api/platforms/<platform>/announcements")
@@ -103,7 +96,7 @@ def send_announcement(platform: str):
     params.reject_unknown(request.args, ())
     actor = require_login()
     with _database().transaction() as session:
-        return announcements.send(session, actor, platform, _json_body(), now=utcnow()), 201
+        return announcements.send(session, actor, platform, params.json_body(), now=utcnow()), 201
 
 
 # ---------------------------------------------------------------------------------------------- pages

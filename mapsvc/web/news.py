@@ -33,13 +33,6 @@ def _today() -> date:
     return datetime.now(BRUSSELS).date()
 
 
-def _json_body():
-    body = request.get_json(silent=True)
-    if body is None:
-        raise BadRequest("Send a JSON body with Content-Type: application/json.", code="invalid_json")
-    return body
-
-
 def _news_id(raw: str) -> int:
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:  # "²".isdigit(), yet int("²") fails
         raise BadRequest(f"A news item id is a positive whole number, got {raw[:40]!r}.", code="invalid_news_id")
@@ -60,7 +53,7 @@ def create_news(platform: str, layer: str):
     actor = require_login()
     with _database().transaction() as session:
         today = _today()
-        item = news.create_news(session, actor, platform, layer, _json_body(), today=today, now=utcnow())
+        item = news.create_news(session, actor, platform, layer, params.json_body(), today=today, now=utcnow())
         body = news.news_json(item, today=today)
     location = url_for("news.one_news", platform=platform, layer=layer, news_id=str(body["id"]))
     return body, 201, {"Location": location}
@@ -80,7 +73,7 @@ def update_news(platform: str, layer: str, news_id: str):
     actor = require_login()
     with _database().transaction() as session:
         today = _today()
-        item = news.update_news(session, actor, platform, layer, _news_id(news_id), _json_body(), today=today)
+        item = news.update_news(session, actor, platform, layer, _news_id(news_id), params.json_body(), today=today)
         body = news.news_json(item, today=today)
     return body
 
@@ -111,7 +104,7 @@ def put_timeline(platform: str, layer: str):
     params.reject_unknown(request.args, ())
     actor = require_login()
     with _database().transaction() as session:
-        phases = news.replace_timeline(session, actor, platform, layer, _json_body())
+        phases = news.replace_timeline(session, actor, platform, layer, params.json_body())
         body = _timeline_json(phases)
     return body
 

@@ -50,3 +50,13 @@ def feature_id(raw: str) -> int:
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:  # "²".isdigit(), yet int("²") fails
         raise BadRequest(f"A feature id is a positive whole number, got {raw[:40]!r}.", code="invalid_feature_id")
     return int(raw)
+
+
+def json_body():
+    """Return the request's JSON body, or raise a 400 that says how to send one."""
+    from flask import request
+
+    body = request.get_json(silent=True)
+    if body is None:
+        raise BadRequest("Send a JSON body with Content-Type: application/json.", code="invalid_json")
+    return body
